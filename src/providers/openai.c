@@ -1,0 +1,108 @@
+/* openai.c — provider type "openai": OpenAI and every server that speaks its
+ * API (vLLM, llama.cpp server, Ollama, TGI).
+ *
+ * The gateway already holds an OpenAI-format body, so this adapter only
+ * adds the URL and credentials and hands the bytes to the worker's HTTP
+ * client; the reply is passed back untouched. */
+#include "providers/provider.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/client.h"
+
+_Static_assert((int)SEAM_CALL_CONNECT == (int)SEAM_HTTP_ECONNECT &&
+                   (int)SEAM_CALL_TIMEOUT == (int)SEAM_HTTP_ETIMEOUT &&
+                   (int)SEAM_CALL_RESET == (int)SEAM_HTTP_ERESET &&
+                   (int)SEAM_CALL_PROTOCOL == (int)SEAM_HTTP_EPROTO &&
+                   (int)SEAM_CALL_TOOBIG == (int)SEAM_HTTP_ETOOBIG &&
+                   (int)SEAM_CALL_NOMEM == (int)SEAM_HTTP_ENOMEM,
+               "the HTTP client's error codes are passed through as call errors");
+
+typedef struct openai_provider {
+    seam_provider base;
+    char *url_chat;
+    char *url_embeddings;
+    char *auth_header; /* "Authorization: Bearer ..." or NULL */
+    const char *headers_json[4];
+    const char *headers_sse[4];
+} openai_provider;
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s", a, b);
+    return s;
+}
+
+static void destroy(seam_provider *p)
+{
+    openai_provider *op = (openai_provider *)p;
+    if (!op) return;
+    free(op->url_chat);
+    free(op->url_embeddings);
+    free(op->auth_header);
+    free(op);
+}
+
+static int create(const seam_provider_conf *conf, seam_provider **out, char *err, size_t errlen)
+{
+    openai_provider *op = calloc(1, sizeof *op);
+    if (!op) goto nomem;
+    op->base.vt = &seam_provider_openai;
+    op->base.conf = conf;
+    const char *base = conf->base_url ? conf->base_url : "https://api.openai.com/v1";
+    op->url_chat = join(base, "/chat/completions");
+    op->url_embeddings = join(base, "/embeddings");
+    if (!op->url_chat || !op->url_embeddings) goto nomem;
+    int i = 0, j = 0;
+    if (conf->api_key) {
+        op->auth_header = join("Authorization: Bearer ", conf->api_key);
+        if (!op->auth_header) goto nomem;
+        op->headers_json[i++] = op->auth_header;
+        op->headers_sse[j++] = op->auth_header;
+    }
+    op->headers_json[i++] = "Content-Type: application/json";
+    op->headers_json[i++] = "Accept: application/json";
+    op->headers_sse[j++] = "Content-Type: application/json";
+    op->headers_sse[j++] = "Accept: text/event-stream";
+    *out = &op->base;
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    destroy(&op->base);
+    return -1;
+}
+
+static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req *req,
+                        const seam_call_cbs *cbs, void *ud)
+{
+    openai_provider *op = (openai_provider *)p;
+    seam_http_call_opts o = {
+        .url = req->op == SEAM_OP_EMBEDDINGS ? op->url_embeddings : op->url_chat,
+        .headers = req->stream ? op->headers_sse : op->headers_json,
+        .body = req->body,
+        .body_len = req->body_len,
+        .connect_timeout_ms = req->connect_timeout_ms,
+        .on_head = cbs->on_head,
+        .on_data = cbs->on_data,
+        .on_done = cbs->on_done,
+        .ud = ud,
+    };
+    return (seam_call *)seam_http_client_start(io->http, &o);
+}
+
+static void cancel(seam_call *call)
+{
+    seam_http_call_cancel((seam_http_call *)call);
+}
+
+const seam_provider_vt seam_provider_openai = {
+    .type = "openai",
+    .create = create,
+    .start = start,
+    .cancel = cancel,
+    .destroy = destroy,
+};

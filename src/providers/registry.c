@@ -1,0 +1,16 @@
+/* registry.c — the provider types seam knows, by the name config uses. */
+#include "providers/provider.h"
+
+#include <string.h>
+
+static const seam_provider_vt *const types[] = {
+    &seam_provider_openai,
+    &seam_provider_mock,
+};
+
+const seam_provider_vt *seam_provider_find(const char *type)
+{
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i]->type, type) == 0) return types[i];
+    return NULL;
+}
