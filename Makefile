@@ -67,9 +67,20 @@ unit: $(UNIT_BINS)
 e2e: build/seam
 	cd tests/e2e && node --test --test-concurrency=1 *.test.mjs
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined
+FUZZ_OBJS  := $(LIB_SRCS:%.c=build/fuzzobj/%.o)
+
+build/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_BASE) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	clang $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzzobj/libseam.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzzobj/libseam.a
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzzobj/libseam.a $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -83,4 +94,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

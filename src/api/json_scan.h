@@ -41,7 +41,7 @@ typedef struct seam_json_error {
 typedef struct seam_openai_req {
     int has_model;        /* the (last) "model" member is a string */
     seam_span model;      /* its raw bytes between the quotes, escapes undecoded */
-    int model_escaped;    /* those bytes contain a backslash escape: decode with seam_json_unescape */
+    int model_escaped;    /* they hold a backslash escape: decode with seam_json_unescape */
     int model_not_string; /* the (last) "model" member is not a string */
     int model_count;      /* top-level "model" members seen; > 1 means duplicates, which a
                              gateway may refuse: a first-wins upstream would read another one */
@@ -54,7 +54,8 @@ typedef struct seam_openai_req {
 /* Validates the request body p[0..n) and fills out (which may be NULL).
  * The top level must be an object. Returns 0, or -1 with err (which may be
  * NULL) saying where and what, e.g. "invalid escape in string",
- * "unexpected end of input", "request body must be a JSON object". */
+ * "unexpected end of input", "request body must be a JSON object"; after -1
+ * out holds only what was read before the error. */
 int seam_openai_scan_request(const char *p, size_t n, seam_openai_req *out, seam_json_error *err);
 
 /* Validates any JSON text (any top-level value). Returns 0 or -1 with err. */

@@ -1,13 +1,20 @@
-/* client.h — upstream HTTP calls on a worker's event loop (libcurl multi).
+/* client.h — upstream HTTP calls on a worker's event loop.
  *
- * One client per worker; it keeps that worker's connection pool, so
- * keep-alive connections to each upstream are reused across requests.
- * Knows nothing of LLMs: a call is a URL, headers, a body and a stream of
- * response bytes.
+ * A target is a URL parsed (and, for plain http://, resolved) once, when the
+ * config is loaded; calls to it then cost no URL parsing.  Plain-HTTP
+ * targets go through seam's own keep-alive HTTP/1.1 client (h1client.c):
+ * libcurl spent as much CPU per proxied request as the rest of seam
+ * together (status-line sscanf, URL re-parse, a liveness poll per reuse).
+ * https:// targets, and hosts that did not resolve at load, go through
+ * libcurl multi, which brings TLS and HTTP/2.
  *
- * Callback contract (the same as a provider call's): on_head at most once,
- * then on_data, then on_done exactly once — unless cancelled, after which
- * nothing is called.  A start that fails returns NULL and calls nothing. */
+ * One client per worker; it keeps that worker's connection pools.  Knows
+ * nothing of LLMs.
+ *
+ * Callback contract: on_head at most once, then on_data, then on_done
+ * exactly once — unless cancelled, after which nothing is called.  A start
+ * that fails returns NULL and calls nothing.  Cancelling from inside a
+ * callback is allowed. */
 #ifndef SEAM_HTTP_CLIENT_H
 #define SEAM_HTTP_CLIENT_H
 
@@ -16,6 +23,7 @@
 struct event_base;
 typedef struct seam_http_client seam_http_client;
 typedef struct seam_http_call seam_http_call;
+typedef struct seam_http_target seam_http_target;
 
 enum seam_http_call_err {
     SEAM_HTTP_OK = 0,
@@ -28,7 +36,6 @@ enum seam_http_call_err {
 };
 
 typedef struct seam_http_call_opts {
-    const char *url;
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const char *body;           /* POST body, or NULL for GET */
     size_t body_len;
@@ -39,11 +46,18 @@ typedef struct seam_http_call_opts {
     void *ud;
 } seam_http_call_opts;
 
+/* Parses url (http:// or https://).  Returns NULL with err when it is not a
+ * URL seam can call.  Blocks on DNS for plain-HTTP hosts: call it at load. */
+seam_http_target *seam_http_target_new(const char *url, char *err, size_t errlen);
+void seam_http_target_free(seam_http_target *t);
+const char *seam_http_target_url(const seam_http_target *t);
+
 seam_http_client *seam_http_client_new(struct event_base *base);
 void seam_http_client_free(seam_http_client *c);
 
-/* The call copies nothing: url, headers and body must outlive it. */
-seam_http_call *seam_http_client_start(seam_http_client *c, const seam_http_call_opts *o);
+/* headers and body must outlive the call; the target outlives every call. */
+seam_http_call *seam_http_client_start(seam_http_client *c, const seam_http_target *t,
+                                       const seam_http_call_opts *o);
 void seam_http_call_cancel(seam_http_call *call);
 
 #endif

@@ -16,6 +16,24 @@ enum { AT_BOL = 1, AFTER_CR = 2 };
 
 enum { END_FOUND, END_MORE, END_HOLD };
 
+/* Index of the first CR or LF in p[i..n), or n. memchr beats a byte loop
+ * on lines of a few hundred bytes, the size of a typical chunk; searching a
+ * window at a time keeps a stream of bare-CR lines from rescanning the rest
+ * of the piece for an LF on every line. */
+static size_t next_eol(const char *p, size_t i, size_t n)
+{
+    while (i < n) {
+        size_t lim = n - i > 512 ? i + 512 : n;
+        const char *lf = memchr(p + i, '\n', lim - i);
+        if (lf) lim = (size_t)(lf - p);
+        const char *cr = memchr(p + i, '\r', lim - i);
+        if (cr) return (size_t)(cr - p);
+        if (lf) return lim;
+        i = lim;
+    }
+    return n;
+}
+
 /* Scans p[i..n) for the blank line that ends the event, continuing from
  * *st. END_FOUND sets *end just past the blank line's line end; END_MORE
  * saves the state in *st; END_HOLD means the blank line is a CR that is the
@@ -46,10 +64,16 @@ static int find_end(const char *p, size_t i, size_t n, unsigned *st, size_t *end
             s = AT_BOL | AFTER_CR;
         } else {
             s = 0;
+            i = next_eol(p, i, n) - 1; /* to the line end; the loop steps onto it */
         }
     }
     *st = s;
     return END_MORE;
+}
+
+static int buf_rc(int rc)
+{
+    return rc == SEAM_BUF_TOOBIG ? SEAM_SSE_TOOBIG : SEAM_SSE_NOMEM;
 }
 
 /* Reads the fields of the complete event raw[0..len) and calls cb. */
@@ -59,8 +83,7 @@ static int emit(seam_sse_reader *r, const char *raw, size_t len, int bom, seam_s
     size_t i = 0, ndata = 0;
     if (bom && len >= 3 && memcmp(raw, "\xef\xbb\xbf", 3) == 0) i = 3;
     while (i < len) {
-        size_t ls = i, le = i;
-        while (le < len && raw[le] != '\n' && raw[le] != '\r') le++;
+        size_t ls = i, le = next_eol(raw, i, len);
         i = le + 1;
         if (le + 1 < len && raw[le] == '\r' && raw[le + 1] == '\n') i++;
         if (le == ls || raw[ls] == ':') continue; /* the final blank line, or a comment */
@@ -81,7 +104,7 @@ static int emit(seam_sse_reader *r, const char *raw, size_t len, int bom, seam_s
             }
             if (!rc) rc = seam_buf_append(&r->scratch, "\n", 1);
             if (!rc) rc = seam_buf_append(&r->scratch, raw + vs, le - vs);
-            if (rc) return rc == SEAM_BUF_TOOBIG ? SEAM_SSE_TOOBIG : SEAM_SSE_NOMEM;
+            if (rc) return buf_rc(rc);
         } else if (name_len == 5 && memcmp(raw + ls, "event", 5) == 0) {
             ev.event = raw + vs;
             ev.event_len = le - vs;
@@ -100,11 +123,6 @@ static int stop(seam_sse_reader *r, int rc)
     seam_buf_reset(&r->pend);
     r->held = 0;
     return rc;
-}
-
-static int buf_rc(int rc)
-{
-    return rc == SEAM_BUF_TOOBIG ? SEAM_SSE_TOOBIG : SEAM_SSE_NOMEM;
 }
 
 void seam_sse_reader_init(seam_sse_reader *r, size_t max_event)
@@ -153,7 +171,9 @@ int seam_sse_feed(seam_sse_reader *r, const char *p, size_t n, seam_sse_cb cb, v
         i = end;
     }
     while (i < n) {
-        while (i < n && (p[i] == '\n' || p[i] == '\r')) i++; /* blank lines between events */
+        /* blank lines between events belong to none */
+        while (i < n && (p[i] == '\n' || p[i] == '\r'))
+            i++;
         if (i == n) break;
         size_t start = i;
         unsigned st = 0;

@@ -41,11 +41,11 @@
 /* Valid only during the callback. Pointers are into the fed piece or into
  * the reader's buffers; none is NUL-terminated except by accident. */
 typedef struct seam_sse_event {
-    const char *raw;   /* the event's bytes as received, through its terminating blank line */
+    const char *raw; /* the event's bytes as received, through its terminating blank line */
     size_t raw_len;
     const char *event; /* value of the last "event" field, or NULL */
     size_t event_len;
-    const char *data;  /* the "data" values joined with '\n', or NULL when there were none */
+    const char *data; /* the "data" values joined with '\n', or NULL when there were none */
     size_t data_len;
 } seam_sse_event;
 
@@ -56,14 +56,14 @@ typedef int (*seam_sse_cb)(void *ud, const seam_sse_event *ev);
 
 /* One stream's state. Owned by whoever reads the stream; not thread-safe. */
 typedef struct seam_sse_reader {
-    seam_buf pend;      /* bytes of an event that began in an earlier piece */
-    seam_buf scratch;   /* joined data of a multi-line event */
+    seam_buf pend;    /* bytes of an event that began in an earlier piece */
+    seam_buf scratch; /* joined data of a multi-line event */
     size_t max_event;
-    unsigned line;      /* line-scan state of the pending event (see sse.c) */
-    int held;           /* pend holds a complete event that ended in a CR */
-    int pend_bom;       /* the pending event starts the stream: drop a BOM */
-    int fed;            /* some byte has been fed */
-    int err;            /* sticky: the first non-zero result */
+    unsigned line; /* line-scan state of the pending event (see sse.c) */
+    int held;      /* pend holds a complete event that ended in a CR */
+    int pend_bom;  /* the pending event starts the stream: drop a BOM */
+    int fed;       /* some byte has been fed */
+    int err;       /* sticky: the first non-zero result */
 } seam_sse_reader;
 
 /* max_event: cap on one event's raw size, in bytes. */

@@ -22,8 +22,8 @@ _Static_assert((int)SEAM_CALL_CONNECT == (int)SEAM_HTTP_ECONNECT &&
 
 typedef struct openai_provider {
     seam_provider base;
-    char *url_chat;
-    char *url_embeddings;
+    seam_http_target *chat;
+    seam_http_target *embeddings;
     char *auth_header; /* "Authorization: Bearer ..." or NULL */
     const char *headers_json[4];
     const char *headers_sse[4];
@@ -41,8 +41,8 @@ static void destroy(seam_provider *p)
 {
     openai_provider *op = (openai_provider *)p;
     if (!op) return;
-    free(op->url_chat);
-    free(op->url_embeddings);
+    seam_http_target_free(op->chat);
+    seam_http_target_free(op->embeddings);
     free(op->auth_header);
     free(op);
 }
@@ -54,9 +54,17 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     op->base.vt = &seam_provider_openai;
     op->base.conf = conf;
     const char *base = conf->base_url ? conf->base_url : "https://api.openai.com/v1";
-    op->url_chat = join(base, "/chat/completions");
-    op->url_embeddings = join(base, "/embeddings");
-    if (!op->url_chat || !op->url_embeddings) goto nomem;
+    char *url_chat = join(base, "/chat/completions");
+    char *url_embeddings = join(base, "/embeddings");
+    if (url_chat && url_embeddings) {
+        op->chat = seam_http_target_new(url_chat, err, errlen);
+        if (op->chat) op->embeddings = seam_http_target_new(url_embeddings, err, errlen);
+    }
+    int built = url_chat && url_embeddings;
+    free(url_chat);
+    free(url_embeddings);
+    if (!built) goto nomem;
+    if (!op->chat || !op->embeddings) goto fail;
     int i = 0, j = 0;
     if (conf->api_key) {
         op->auth_header = join("Authorization: Bearer ", conf->api_key);
@@ -72,7 +80,8 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     return 0;
 nomem:
     snprintf(err, errlen, "out of memory");
-    destroy(&op->base);
+fail:
+    if (op) destroy(&op->base);
     return -1;
 }
 
@@ -81,7 +90,6 @@ static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req
 {
     openai_provider *op = (openai_provider *)p;
     seam_http_call_opts o = {
-        .url = req->op == SEAM_OP_EMBEDDINGS ? op->url_embeddings : op->url_chat,
         .headers = req->stream ? op->headers_sse : op->headers_json,
         .body = req->body,
         .body_len = req->body_len,
@@ -91,7 +99,8 @@ static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req
         .on_done = cbs->on_done,
         .ud = ud,
     };
-    return (seam_call *)seam_http_client_start(io->http, &o);
+    const seam_http_target *t = req->op == SEAM_OP_EMBEDDINGS ? op->embeddings : op->chat;
+    return (seam_call *)seam_http_client_start(io->http, t, &o);
 }
 
 static void cancel(seam_call *call)

@@ -68,7 +68,8 @@ static void check_against_jansson(const char *p, size_t n, int rc, const seam_op
     }
     CHECK(r->stream == json_is_true(json_object_get(j, "stream")));
     json_t *so = json_object_get(j, "stream_options");
-    CHECK(r->include_usage == (json_is_object(so) && json_is_true(json_object_get(so, "include_usage"))));
+    CHECK(r->include_usage ==
+          (json_is_object(so) && json_is_true(json_object_get(so, "include_usage"))));
     CHECK(r->has_messages == json_is_array(json_object_get(j, "messages")));
     CHECK(r->has_input == (json_object_get(j, "input") != NULL));
 
@@ -111,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK((urc == -1) == (vrc == -1));
 
     size_t ws = 0;
-    while (ws < size && strchr(" \t\r\n", p[ws]) && p[ws]) ws++;
+    while (ws < size && strchr(" \t\r\n", p[ws]) && p[ws])
+        ws++;
     int is_obj = ws < size && p[ws] == '{';
 
     if (rc == 0) {
@@ -126,7 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(dec);
             long dl = seam_json_unescape(p + r.model.off, r.model.len, dec, r.model.len + 1);
             CHECK(dl >= 0 && (size_t)dl <= r.model.len);
-            CHECK(r.model_escaped || ((size_t)dl == r.model.len && !memcmp(dec, p + r.model.off, r.model.len)));
+            CHECK(r.model_escaped ||
+                  ((size_t)dl == r.model.len && !memcmp(dec, p + r.model.off, r.model.len)));
             free(dec);
         } else {
             CHECK(r.model.off == 0 && r.model.len == 0 && !r.model_escaped);

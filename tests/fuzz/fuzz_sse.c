@@ -71,7 +71,8 @@ static int on_event(void *ud, const seam_sse_event *ev)
     CHECK(r->cursor + ev->raw_len <= r->len);
     CHECK(memcmp(r->stream + r->cursor, ev->raw, ev->raw_len) == 0);
     r->cursor += ev->raw_len;
-    if (ev->event) CHECK(ev->event >= ev->raw && ev->event + ev->event_len <= ev->raw + ev->raw_len);
+    if (ev->event)
+        CHECK(ev->event >= ev->raw && ev->event + ev->event_len <= ev->raw + ev->raw_len);
     add(r, ev->raw, ev->raw_len, ev->event, ev->event_len, ev->data, ev->data_len);
     return r->stop_after && r->n >= r->stop_after ? 7 : 0;
 }
@@ -139,7 +140,8 @@ static void reference(run *r, const char *s, size_t len, size_t max_event)
     CHECK(data);
     r->rc = 0;
     for (;;) {
-        while (i < len && (s[i] == '\n' || s[i] == '\r')) i++;
+        while (i < len && (s[i] == '\n' || s[i] == '\r'))
+            i++;
         if (i == len) break;
         size_t start = i, dl = 0, ndata = 0;
         const char *ev = NULL;
@@ -147,7 +149,8 @@ static void reference(run *r, const char *s, size_t len, size_t max_event)
         int complete = 0;
         while (i < len) {
             size_t ls = i, le = i;
-            while (le < len && s[le] != '\n' && s[le] != '\r') le++;
+            while (le < len && s[le] != '\n' && s[le] != '\r')
+                le++;
             if (le == len) break; /* a line without its end: unfinished */
             i = le + 1;
             if (s[le] == '\r' && i < len && s[i] == '\n') i++;

@@ -319,32 +319,40 @@ static void test_depth_limit(void **state)
     size_t n = 0;
     /* the object plus 63 arrays: 64 levels, accepted */
     n += (size_t)snprintf(doc, sizeof doc, "{\"a\":");
-    for (int k = 0; k < 63; k++) doc[n++] = '[';
-    for (int k = 0; k < 63; k++) doc[n++] = ']';
+    for (int k = 0; k < 63; k++)
+        doc[n++] = '[';
+    for (int k = 0; k < 63; k++)
+        doc[n++] = ']';
     doc[n++] = '}';
     assert_int_equal(seam_openai_scan_request(doc, n, NULL, &e), 0);
     /* one more: rejected at the 65th opener */
     n = (size_t)snprintf(doc, sizeof doc, "{\"a\":");
-    for (int k = 0; k < 64; k++) doc[n++] = '[';
+    for (int k = 0; k < 64; k++)
+        doc[n++] = '[';
     assert_int_equal(seam_openai_scan_request(doc, n, NULL, &e), -1);
     /* the object is level 1, so the 64th '[' (k = 63) would be level 65 */
     assert_int_equal(e.offset, 5 + 63);
     assert_non_null(strstr(e.msg, "nesting deeper than 64"));
     /* depth inside stream_options and usage counts too */
     n = (size_t)snprintf(doc, sizeof doc, "{\"stream_options\":{\"x\":");
-    for (int k = 0; k < 63; k++) doc[n++] = '[';
+    for (int k = 0; k < 63; k++)
+        doc[n++] = '[';
     assert_int_equal(seam_openai_scan_request(doc, n, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "nesting deeper"));
     seam_usage u;
     n = (size_t)snprintf(doc, sizeof doc, "{\"usage\":{\"x\":");
-    for (int k = 0; k < 62; k++) doc[n++] = '[';
-    for (int k = 0; k < 62; k++) doc[n++] = ']';
+    for (int k = 0; k < 62; k++)
+        doc[n++] = '[';
+    for (int k = 0; k < 62; k++)
+        doc[n++] = ']';
     n += (size_t)snprintf(doc + n, sizeof doc - n, ",\"total_tokens\":3}}");
     assert_int_equal(seam_json_find_usage(doc, n, &u), 0);
     assert_int_equal(u.total_tokens, 3);
     n = (size_t)snprintf(doc, sizeof doc, "{\"usage\":{\"x\":");
-    for (int k = 0; k < 63; k++) doc[n++] = '[';
-    for (int k = 0; k < 63; k++) doc[n++] = ']';
+    for (int k = 0; k < 63; k++)
+        doc[n++] = '[';
+    for (int k = 0; k < 63; k++)
+        doc[n++] = ']';
     n += (size_t)snprintf(doc + n, sizeof doc - n, "}}");
     assert_int_equal(seam_json_find_usage(doc, n, &u), -1);
 }
@@ -388,6 +396,11 @@ static void test_validate_any_value(void **state)
     assert_int_equal(seam_json_validate("1 2", 3, &e), -1);
     assert_int_equal(e.column, 3);
     assert_int_equal(seam_json_validate("[1,]", 4, NULL), -1);
+    /* found by fuzz_request: jansson loads this (it stops at the NUL); JSON
+     * has no NUL outside strings, nor a raw one inside */
+    assert_int_equal(seam_json_validate("false\0", 6, &e), -1);
+    assert_string_equal(e.msg, "unexpected data after the JSON value");
+    assert_int_equal(seam_json_validate("\"a\0\"", 4, &e), -1);
 }
 
 /* ---- usage ---- */
@@ -439,10 +452,11 @@ static void test_usage_chunk_null_and_absent(void **state)
 static void test_usage_cached(void **state)
 {
     seam_usage u;
-    const char *d = "{\n  \"usage\": {\n    \"prompt_tokens\": 2006,\n    \"completion_tokens\": 300,\n"
-                    "    \"total_tokens\": 2306,\n    \"prompt_tokens_details\": {\n"
-                    "      \"cached_tokens\": 1920, \"audio_tokens\": 0\n    }\n  },\n"
-                    "  \"choices\": [{\"delta\": {}}]\n}\n";
+    const char *d =
+        "{\n  \"usage\": {\n    \"prompt_tokens\": 2006,\n    \"completion_tokens\": 300,\n"
+        "    \"total_tokens\": 2306,\n    \"prompt_tokens_details\": {\n"
+        "      \"cached_tokens\": 1920, \"audio_tokens\": 0\n    }\n  },\n"
+        "  \"choices\": [{\"delta\": {}}]\n}\n";
     assert_int_equal(usage(d, &u), 0);
     assert_int_equal(u.prompt_tokens, 2006);
     assert_int_equal(u.completion_tokens, 300);
@@ -451,11 +465,10 @@ static void test_usage_cached(void **state)
     /* cached alone is a count */
     assert_int_equal(usage("{\"usage\":{\"prompt_tokens_details\":{\"cached_tokens\":7}}}", &u), 0);
     assert_int_equal(u.cached_tokens, 7);
-    assert_int_equal(
-        usage("{\"usage\":{\"prompt_tokens_details\":{\"cached_tokens\":7},"
-              "\"prompt_tokens_details\":null}}",
-              &u),
-        1);
+    assert_int_equal(usage("{\"usage\":{\"prompt_tokens_details\":{\"cached_tokens\":7},"
+                           "\"prompt_tokens_details\":null}}",
+                           &u),
+                     1);
     assert_int_equal(u.cached_tokens, 0);
 }
 
@@ -510,7 +523,8 @@ static void test_unescape(void **state)
     assert_string_equal(out, "\"\\/\b\f\n\r\t");
     const char *e4 = "\\u20AC\\u0041\\u07ff";
     assert_int_equal(seam_json_unescape(e4, strlen(e4), out, sizeof out), 6);
-    assert_string_equal(out, "\xe2\x82\xac" "A\xdf\xbf");
+    assert_string_equal(out, "\xe2\x82\xac"
+                             "A\xdf\xbf");
     const char *e5 = "a\\u0000b";
     assert_int_equal(seam_json_unescape(e5, strlen(e5), out, sizeof out), 3);
     assert_memory_equal(out, "a\0b", 4);
@@ -544,9 +558,8 @@ static void test_unescape_invalid(void **state)
 {
     char out[32];
     static const char *const bad[] = {
-        "\\x",     "\\",          "a\"b",          "\\ud800",         "\\udc00",
-        "\\u12",   "\\u12g4",     "a\nb",          "\xc3",            "\xc3(",
-        "\xed\xa0\x80", "\\ud800\\u0041", "\\ud800x",      "\xc0\x80",
+        "\\x",  "\\",   "a\"b",  "\\ud800",      "\\udc00",        "\\u12",    "\\u12g4",
+        "a\nb", "\xc3", "\xc3(", "\xed\xa0\x80", "\\ud800\\u0041", "\\ud800x", "\xc0\x80",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         if (seam_json_unescape(bad[k], strlen(bad[k]), out, sizeof out) != -1) {

@@ -138,7 +138,8 @@ static void test_whole_stream_fields(void **state)
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.n, 7);
     assert_event(&r, 0, ": keep-alive\n\n", NULL, NULL);
-    assert_event(&r, 1, "data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n",
+    assert_event(&r, 1,
+                 "data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n",
                  NULL, "{\"id\":\"c1\",\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}");
     assert_event(&r, 2,
                  "data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\r\n\r\n",
@@ -161,7 +162,8 @@ static void test_whole_stream_fields(void **state)
 static void test_byte_by_byte_same(void **state)
 {
     size_t len = sizeof openai_stream - 1, cuts[sizeof openai_stream];
-    for (size_t k = 0; k < len - 1; k++) cuts[k] = k + 1;
+    for (size_t k = 0; k < len - 1; k++)
+        cuts[k] = k + 1;
     rec whole = {0}, bytes = {0};
     run_whole(&whole, openai_stream, len, 4096);
     run_cuts(&bytes, openai_stream, len, cuts, (int)len - 1, 4096);
@@ -261,6 +263,40 @@ static void test_mixed_line_ends(void **state)
     rec_free(&got);
 }
 
+/* Lines longer than the reader's 512-byte search window, ending in each
+ * kind of line end. */
+static void test_long_lines(void **state)
+{
+    static char s[4000];
+    size_t n = 0;
+    const char *ends[] = {"\n", "\r", "\r\n"};
+    for (int k = 0; k < 3; k++) {
+        memcpy(s + n, "data: ", 6);
+        n += 6;
+        memset(s + n, 'a' + k, 600 + 100 * (size_t)k);
+        n += 600 + 100 * (size_t)k;
+        memcpy(s + n, ends[k], strlen(ends[k]));
+        n += strlen(ends[k]);
+    }
+    memcpy(s + n, "\r\n", 2);
+    n += 2;
+    rec whole = {0};
+    run_whole(&whole, s, n, sizeof s);
+    assert_int_equal(whole.rc, 0);
+    assert_int_equal(whole.n, 1);
+    assert_int_equal(whole.ev[0].raw_len, n);
+    assert_int_equal(whole.ev[0].data_len, 600 + 700 + 800 + 2);
+    assert_int_equal(whole.ev[0].data[600], '\n');
+    assert_int_equal(whole.ev[0].data[601], 'b');
+    for (size_t a = 0; a <= n; a += 7) {
+        rec split = {0};
+        run_cuts(&split, s, n, &a, 1, sizeof s);
+        assert_same(&whole, &split, "long lines split");
+        rec_free(&split);
+    }
+    rec_free(&whole);
+}
+
 /* ---- fields ---- */
 
 static void test_comments_and_fields(void **state)
@@ -275,8 +311,8 @@ static void test_comments_and_fields(void **state)
     assert_int_equal(got.n, 5);
     assert_event(&got, 0, ": only a comment\n: and another\n\n", NULL, NULL);
     /* only one leading space is dropped; "event:" alone is an empty value */
-    assert_event(&got, 1, ":comment before\ndata:  two spaces\n: mid\nevent:\nfoo: bar\nid\n\n",
-                 "", " two spaces");
+    assert_event(&got, 1, ":comment before\ndata:  two spaces\n: mid\nevent:\nfoo: bar\nid\n\n", "",
+                 " two spaces");
     /* the last event field wins; a colon in the value stays */
     assert_event(&got, 2, "event: a\nevent: b\ndata: x: y\n\n", "b", "x: y");
     assert_event(&got, 3, "data:\ndata:\n\n", NULL, "\n");
@@ -297,19 +333,30 @@ static void test_multiple_data_lines(void **state)
 
 static void test_bom_only_at_stream_start(void **state)
 {
-    static const char s[] = "\xef\xbb\xbf" "data: a\n\n\xef\xbb\xbf" "data: b\n\n";
+    static const char s[] = "\xef\xbb\xbf"
+                            "data: a\n\n\xef\xbb\xbf"
+                            "data: b\n\n";
     rec got = {0};
     run_whole(&got, s, sizeof s - 1, 1024);
     assert_int_equal(got.n, 2);
-    assert_event(&got, 0, "\xef\xbb\xbf" "data: a\n\n", NULL, "a");
+    assert_event(&got, 0,
+                 "\xef\xbb\xbf"
+                 "data: a\n\n",
+                 NULL, "a");
     /* later, a BOM is part of the field name: "\xef\xbb\xbfdata" is unknown */
-    assert_event(&got, 1, "\xef\xbb\xbf" "data: b\n\n", NULL, NULL);
+    assert_event(&got, 1,
+                 "\xef\xbb\xbf"
+                 "data: b\n\n",
+                 NULL, NULL);
     rec_free(&got);
     /* split inside the BOM */
     size_t cut = 2;
     run_cuts(&got, s, sizeof s - 1, &cut, 1, 1024);
     assert_int_equal(got.n, 2);
-    assert_event(&got, 0, "\xef\xbb\xbf" "data: a\n\n", NULL, "a");
+    assert_event(&got, 0,
+                 "\xef\xbb\xbf"
+                 "data: a\n\n",
+                 NULL, "a");
     rec_free(&got);
 }
 
@@ -351,9 +398,9 @@ static void test_toobig(void **state)
     char s[300];
     memset(s, 'x', sizeof s);
     memcpy(s, "data: ", 6);
-    memcpy(s + 100, "\n\n", 2);            /* event 1: 102 bytes */
+    memcpy(s + 100, "\n\n", 2); /* event 1: 102 bytes */
     memcpy(s + 102, "data: ", 6);
-    memcpy(s + 298, "\n\n", 2);            /* event 2: 198 bytes */
+    memcpy(s + 298, "\n\n", 2); /* event 2: 198 bytes */
     rec whole = {0};
     run_whole(&whole, s, sizeof s, 150);
     assert_int_equal(whole.rc, SEAM_SSE_TOOBIG);
@@ -366,7 +413,8 @@ static void test_toobig(void **state)
         rec_free(&split);
     }
     size_t cuts[299];
-    for (size_t k = 0; k < 299; k++) cuts[k] = k + 1;
+    for (size_t k = 0; k < 299; k++)
+        cuts[k] = k + 1;
     rec bytes = {0};
     run_cuts(&bytes, s, sizeof s, cuts, 299, 150);
     assert_same(&whole, &bytes, "toobig bytes");
@@ -450,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_cr_at_piece_end_then_lf),
         cmocka_unit_test(test_held_cr_delivered),
         cmocka_unit_test(test_mixed_line_ends),
+        cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_comments_and_fields),
         cmocka_unit_test(test_multiple_data_lines),
         cmocka_unit_test(test_bom_only_at_stream_start),
