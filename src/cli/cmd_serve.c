@@ -54,9 +54,10 @@ int seam_cmd_serve(int argc, char **argv)
         } else if (strncmp(argv[i], "--config=", 9) == 0) {
             flag = argv[i] + 9;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: seam serve [--config FILE]\n"
-                   "Serves the gateway described by FILE (default $SEAM_CONFIG, else ./seam.yaml).\n"
-                   "SIGHUP reloads the config; SIGTERM drains in-flight requests and exits.\n");
+            printf(
+                "usage: seam serve [--config FILE]\n"
+                "Serves the gateway described by FILE (default $SEAM_CONFIG, else ./seam.yaml).\n"
+                "SIGHUP reloads the config; SIGTERM drains in-flight requests and exits.\n");
             return 0;
         } else {
             fprintf(stderr, "seam serve: unknown option '%s' (try --help)\n", argv[i]);
@@ -93,9 +94,8 @@ int seam_cmd_serve(int argc, char **argv)
         seam_runtime_unref(rt);
         return 1;
     }
-    seam_log(SEAM_LOG_INFO, "seam serving",
-             "\"listen\":\"%s:%d\",\"workers\":%d,\"config\":\"%s\"", rt->cfg->listen_host,
-             rt->cfg->listen_port, rt->cfg->workers, path);
+    seam_log(SEAM_LOG_INFO, "seam serving", "\"listen\":\"%s:%d\",\"workers\":%d,\"config\":\"%s\"",
+             rt->cfg->listen_host, rt->cfg->listen_port, rt->cfg->workers, path);
 
     for (;;) {
         int sig;

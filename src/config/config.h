@@ -42,10 +42,10 @@ typedef struct seam_config {
     /* server: */
     const char *listen_host; /* from server.listen "host:port", default 127.0.0.1:8080 */
     int listen_port;
-    int workers;         /* server.workers: N or "auto" (= online CPUs), 1..256 */
-    size_t max_body;     /* server.max_body: bytes, accepts 512k / 4m suffixes; default 4 MiB */
-    int grace_ms;        /* server.shutdown_grace: drain bound on SIGTERM, default 10000 */
-    int access_log;      /* server.access_log: true|false, default true */
+    int workers;     /* server.workers: N or "auto" (= online CPUs), 1..256 */
+    size_t max_body; /* server.max_body: bytes, accepts 512k / 4m suffixes; default 4 MiB */
+    int grace_ms;    /* server.shutdown_grace: drain bound on SIGTERM, default 10000 */
+    int access_log;  /* server.access_log: true|false, default true */
 
     /* timeouts: (all milliseconds, > 0) */
     int connect_timeout_ms;    /* timeouts.connect, default 5000 */

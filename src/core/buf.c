@@ -18,7 +18,8 @@ static int grow(seam_buf *b, size_t need)
     if (need > b->max) return SEAM_BUF_TOOBIG;
     if (need + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < need + 1) cap *= 2;
+    while (cap < need + 1)
+        cap *= 2;
     if (cap > b->max + 1) cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p) return SEAM_BUF_NOMEM;
@@ -77,11 +78,26 @@ int seam_buf_append_json_str(seam_buf *b, const char *s, size_t n)
         char esc[7];
         size_t elen = 0;
         switch (c) {
-        case '"': memcpy(esc, "\\\"", 2); elen = 2; break;
-        case '\\': memcpy(esc, "\\\\", 2); elen = 2; break;
-        case '\n': memcpy(esc, "\\n", 2); elen = 2; break;
-        case '\r': memcpy(esc, "\\r", 2); elen = 2; break;
-        case '\t': memcpy(esc, "\\t", 2); elen = 2; break;
+        case '"':
+            memcpy(esc, "\\\"", 2);
+            elen = 2;
+            break;
+        case '\\':
+            memcpy(esc, "\\\\", 2);
+            elen = 2;
+            break;
+        case '\n':
+            memcpy(esc, "\\n", 2);
+            elen = 2;
+            break;
+        case '\r':
+            memcpy(esc, "\\r", 2);
+            elen = 2;
+            break;
+        case '\t':
+            memcpy(esc, "\\t", 2);
+            elen = 2;
+            break;
         default:
             if (c < 0x20) {
                 memcpy(esc, "\\u00", 4);

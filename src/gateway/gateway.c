@@ -108,7 +108,8 @@ static int worker_init(seam_worker *w, int id, seam_gateway *gw, seam_runtime *r
     w->nall = gw->n;
     w->auth = auth;
     w->rt = seam_runtime_ref(rt);
-    w->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)time(NULL) << 16) ^ (uint64_t)(id + 1) * 0xBF58476D1CE4E5B9ULL;
+    w->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)time(NULL) << 16) ^
+             (uint64_t)(id + 1) * 0xBF58476D1CE4E5B9ULL;
     pthread_mutex_init(&w->mu, NULL);
     seam_logbuf_init(&w->log, 2);
 
@@ -146,8 +147,7 @@ nomem:
     return -1;
 }
 
-seam_gateway *seam_gateway_start(seam_runtime *rt, struct seam_auth *auth, char *err,
-                                 size_t errlen)
+seam_gateway *seam_gateway_start(seam_runtime *rt, struct seam_auth *auth, char *err, size_t errlen)
 {
     seam_gateway *gw = calloc(1, sizeof *gw);
     if (!gw) return NULL;
@@ -180,7 +180,8 @@ fail:
         wake(w);
         pthread_join(w->thread, NULL);
     }
-    for (int i = 0; i < made; i++) worker_free(&gw->workers[i]);
+    for (int i = 0; i < made; i++)
+        worker_free(&gw->workers[i]);
     free(gw->workers);
     free(gw);
     return NULL;
@@ -216,13 +217,15 @@ void seam_gateway_shutdown(seam_gateway *gw, int grace_ms)
         pthread_mutex_unlock(&w->mu);
         wake(w);
     }
-    for (int i = 0; i < gw->n; i++) pthread_join(gw->workers[i].thread, NULL);
+    for (int i = 0; i < gw->n; i++)
+        pthread_join(gw->workers[i].thread, NULL);
 }
 
 void seam_gateway_free(seam_gateway *gw)
 {
     if (!gw) return;
-    for (int i = 0; i < gw->n; i++) worker_free(&gw->workers[i]);
+    for (int i = 0; i < gw->n; i++)
+        worker_free(&gw->workers[i]);
     free(gw->workers);
     free(gw);
 }

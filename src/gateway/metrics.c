@@ -6,8 +6,8 @@
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
 static const uint64_t bounds_us[SEAM_METRICS_BUCKETS - 1] = {
-    1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-    1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
+    1000,   5000,    10000,   25000,   50000,    100000,   250000,
+    500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
 
 /* The owner is the only writer, so a relaxed load + store is an increment
  * that a concurrent scraper can read without tearing. */
@@ -24,7 +24,8 @@ static inline uint64_t get(const uint64_t *p)
 static void hist_add(seam_hist *h, uint64_t us)
 {
     size_t i = 0;
-    while (i < SEAM_METRICS_BUCKETS - 1 && us > bounds_us[i]) i++;
+    while (i < SEAM_METRICS_BUCKETS - 1 && us > bounds_us[i])
+        i++;
     bump(&h->buckets[i], 1);
     bump(&h->count, 1);
     bump(&h->sum_us, us);
@@ -84,13 +85,14 @@ void seam_metrics_inflight(seam_metrics *m, int delta)
                      __ATOMIC_RELAXED);
 }
 
-static int render_hist(seam_buf *out, const char *name, const char *help,
-                       seam_metrics *const *all, size_t n, size_t offset)
+static int render_hist(seam_buf *out, const char *name, const char *help, seam_metrics *const *all,
+                       size_t n, size_t offset)
 {
     uint64_t buckets[SEAM_METRICS_BUCKETS] = {0}, count = 0, sum = 0;
     for (size_t w = 0; w < n; w++) {
         const seam_hist *h = (const seam_hist *)((const char *)all[w] + offset);
-        for (size_t i = 0; i < SEAM_METRICS_BUCKETS; i++) buckets[i] += get(&h->buckets[i]);
+        for (size_t i = 0; i < SEAM_METRICS_BUCKETS; i++)
+            buckets[i] += get(&h->buckets[i]);
         count += get(&h->count);
         sum += get(&h->sum_us);
     }
@@ -102,7 +104,8 @@ static int render_hist(seam_buf *out, const char *name, const char *help,
             rc = seam_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds_us[i] / 1e6,
                                  (unsigned long long)cum);
         else
-            rc = seam_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+            rc = seam_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+                                 (unsigned long long)cum);
     }
     if (!rc)
         rc = seam_buf_printf(out, "%s_sum %.6f\n%s_count %llu\n", name, sum / 1e6, name,
@@ -118,7 +121,8 @@ typedef struct agg {
 int seam_metrics_render(seam_metrics *const *all, size_t n, seam_buf *out)
 {
     size_t cap = 0;
-    for (size_t w = 0; w < n; w++) cap += __atomic_load_n(&all[w]->nseries, __ATOMIC_ACQUIRE);
+    for (size_t w = 0; w < n; w++)
+        cap += __atomic_load_n(&all[w]->nseries, __ATOMIC_ACQUIRE);
     agg *a = calloc(cap ? cap : 1, sizeof *a);
     if (!a) return SEAM_BUF_NOMEM;
     size_t na = 0;
@@ -131,9 +135,9 @@ int seam_metrics_render(seam_metrics *const *all, size_t n, seam_buf *out)
         for (size_t i = 0; i < ns; i++) {
             const seam_series *s = &all[w]->series[i];
             size_t j = 0;
-            while (j < na && !(a[j].key->status == s->status &&
-                               strcmp(a[j].key->route, s->route) == 0 &&
-                               strcmp(a[j].key->provider, s->provider) == 0))
+            while (j < na &&
+                   !(a[j].key->status == s->status && strcmp(a[j].key->route, s->route) == 0 &&
+                     strcmp(a[j].key->provider, s->provider) == 0))
                 j++;
             if (j == na) a[na++].key = s;
             a[j].requests += get(&s->requests);
@@ -145,20 +149,21 @@ int seam_metrics_render(seam_metrics *const *all, size_t n, seam_buf *out)
                                       "provider and HTTP status.\n"
                                       "# TYPE seam_requests_total counter\n");
     for (size_t j = 0; j < na && !rc; j++)
-        rc = seam_buf_printf(out,
-                             "seam_requests_total{route=\"%s\",provider=\"%s\",status=\"%d\"} %llu\n",
-                             a[j].key->route, a[j].key->provider, a[j].key->status,
-                             (unsigned long long)a[j].requests);
+        rc = seam_buf_printf(
+            out, "seam_requests_total{route=\"%s\",provider=\"%s\",status=\"%d\"} %llu\n",
+            a[j].key->route, a[j].key->provider, a[j].key->status,
+            (unsigned long long)a[j].requests);
     if (!rc)
         rc = seam_buf_append_str(out, "# HELP seam_tokens_total Tokens reported by upstreams.\n"
                                       "# TYPE seam_tokens_total counter\n");
     for (size_t j = 0; j < na && !rc; j++) {
         if (!a[j].tokens_in && !a[j].tokens_out) continue;
-        rc = seam_buf_printf(out,
-                             "seam_tokens_total{route=\"%s\",provider=\"%s\",direction=\"in\"} %llu\n"
-                             "seam_tokens_total{route=\"%s\",provider=\"%s\",direction=\"out\"} %llu\n",
-                             a[j].key->route, a[j].key->provider, (unsigned long long)a[j].tokens_in,
-                             a[j].key->route, a[j].key->provider, (unsigned long long)a[j].tokens_out);
+        rc = seam_buf_printf(
+            out,
+            "seam_tokens_total{route=\"%s\",provider=\"%s\",direction=\"in\"} %llu\n"
+            "seam_tokens_total{route=\"%s\",provider=\"%s\",direction=\"out\"} %llu\n",
+            a[j].key->route, a[j].key->provider, (unsigned long long)a[j].tokens_in,
+            a[j].key->route, a[j].key->provider, (unsigned long long)a[j].tokens_out);
     }
     if (!rc)
         rc = seam_buf_printf(out,

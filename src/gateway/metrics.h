@@ -13,7 +13,7 @@
 
 #include "core/buf.h"
 
-#define SEAM_METRICS_SERIES 512
+#define SEAM_METRICS_SERIES  512
 #define SEAM_METRICS_BUCKETS 15
 
 typedef struct seam_hist {
@@ -31,7 +31,7 @@ typedef struct seam_series {
 
 typedef struct seam_metrics {
     seam_series series[SEAM_METRICS_SERIES];
-    size_t nseries; /* published with release order */
+    size_t nseries;    /* published with release order */
     uint64_t overflow; /* requests whose label set did not fit */
     seam_hist total;
     seam_hist upstream;

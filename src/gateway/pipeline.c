@@ -25,8 +25,8 @@
 #include "route/route.h"
 
 #define MAX_RESPONSE (64u * 1024 * 1024) /* a buffered upstream reply */
-#define MAX_EVENT (8u * 1024 * 1024)     /* one upstream SSE event */
-#define MAX_MODEL 256
+#define MAX_EVENT    (8u * 1024 * 1024)  /* one upstream SSE event */
+#define MAX_MODEL    256
 
 typedef struct gw_req {
     seam_worker *w;
@@ -37,8 +37,8 @@ typedef struct gw_req {
 
     seam_op op;
     int stream;
-    const char *route;        /* route name, "" for direct access */
-    const char *provider;     /* provider name, "" before routing */
+    const char *route;    /* route name, "" for direct access */
+    const char *provider; /* provider name, "" before routing */
     char target[MAX_MODEL + 64];
     char model[MAX_MODEL];
     char hdrs[MAX_MODEL + 160]; /* x-seam-* response headers */
@@ -49,16 +49,16 @@ typedef struct gw_req {
     seam_buf resp;
     seam_sse_reader sse;
     struct event *timer;
-    uint64_t deadline_us;     /* timeouts.total */
+    uint64_t deadline_us; /* timeouts.total */
 
     int up_status;
     char retry_after[32];
-    int started;              /* stream: first event sent to the client */
+    int started; /* stream: first event sent to the client */
     int saw_done;
     uint64_t up_start_us, first_byte_us, up_end_us;
     seam_usage usage;
     int has_usage;
-    const char *err_code;     /* seam code of the error answered, if any */
+    const char *err_code; /* seam code of the error answered, if any */
 } gw_req;
 
 /* ---- request states: pooled per worker -------------------------------- */
@@ -98,8 +98,10 @@ static void req_put(gw_req *r)
     if (r->who) seam_auth_release(w->auth, r->who);
     if (r->rt) seam_runtime_unref(r->rt);
     if (r->stream) seam_sse_reader_free(&r->sse);
-    if (r->prev) r->prev->next = r->next;
-    else w->live = r->next;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        w->live = r->next;
     if (r->next) r->next->prev = r->prev;
     seam_metrics_inflight(&w->metrics, -1);
     /* keep buffers for reuse unless one request made them large */
@@ -182,7 +184,8 @@ static void record(gw_req *r, int status)
     seam_buf_printf(&b, ",\"duration_us\":%llu", (unsigned long long)total);
     if (upstream) seam_buf_printf(&b, ",\"upstream_us\":%llu", (unsigned long long)upstream);
     if (r->first_byte_us)
-        seam_buf_printf(&b, ",\"ttfb_us\":%llu", (unsigned long long)(r->first_byte_us - r->up_start_us));
+        seam_buf_printf(&b, ",\"ttfb_us\":%llu",
+                        (unsigned long long)(r->first_byte_us - r->up_start_us));
     if (r->has_usage) seam_buf_printf(&b, ",\"tokens_in\":%ld,\"tokens_out\":%ld", tin, tout);
     if (r->err_code) seam_buf_printf(&b, ",\"error\":\"%s\"", r->err_code);
     if (seam_buf_append_str(&b, "}\n") != 0) {
@@ -267,8 +270,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     gw_req *r = arg;
     const seam_config *cfg = r->rt->cfg;
     if (seam_now_us() >= r->deadline_us)
-        fail(r, 504, "upstream_timeout", "provider '%s' did not finish within timeouts.total (%d ms)",
-             r->provider, cfg->total_timeout_ms);
+        fail(r, 504, "upstream_timeout",
+             "provider '%s' did not finish within timeouts.total (%d ms)", r->provider,
+             cfg->total_timeout_ms);
     else if (!r->first_byte_us)
         fail(r, 504, "upstream_timeout",
              "provider '%s' sent no reply within timeouts.first_byte (%d ms)", r->provider,
@@ -327,8 +331,8 @@ static void on_data(void *ud, const char *p, size_t n)
         int rc = seam_sse_feed(&r->sse, p, n, on_event, r);
         if (rc == 1) return; /* stopped: client gone */
         if (rc == SEAM_SSE_TOOBIG) {
-            fail(r, 502, "upstream_event_too_large", "provider '%s' sent a stream event over %u bytes",
-                 r->provider, MAX_EVENT);
+            fail(r, 502, "upstream_event_too_large",
+                 "provider '%s' sent a stream event over %u bytes", r->provider, MAX_EVENT);
             return;
         }
         arm(r, cfg->idle_timeout_ms);
@@ -568,7 +572,8 @@ static void model_call(gw_req *r, seam_op op)
     r->deadline_us = h->start_us + (uint64_t)cfg->total_timeout_ms * 1000;
     r->call = r->prov->vt->start(r->prov, &r->w->io, &creq, &cbs, r);
     if (!r->call) {
-        fail(r, 502, "upstream_unavailable", "could not start a call to provider '%s'", r->provider);
+        fail(r, 502, "upstream_unavailable", "could not start a call to provider '%s'",
+             r->provider);
         return;
     }
     seam_http_on_abort(h, on_client_abort, r);
@@ -587,7 +592,9 @@ static void list_models(gw_req *r)
         if (!seam_principal_allows_route(r->who, name)) continue;
         rc = seam_buf_append_str(b, first ? "{\"id\":\"" : ",{\"id\":\"");
         if (!rc) rc = seam_buf_append_json_str(b, name, strlen(name));
-        if (!rc) rc = seam_buf_append_str(b, "\",\"object\":\"model\",\"created\":0,\"owned_by\":\"seam\"}");
+        if (!rc)
+            rc = seam_buf_append_str(
+                b, "\",\"object\":\"model\",\"created\":0,\"owned_by\":\"seam\"}");
         first = 0;
     }
     if (!rc) rc = seam_buf_append_str(b, "]}");
@@ -603,7 +610,8 @@ static void metrics(gw_req *r)
     seam_worker *w = r->w;
     seam_metrics *all[256];
     int n = w->nall < 256 ? w->nall : 256;
-    for (int i = 0; i < n; i++) all[i] = &w->all[i].metrics;
+    for (int i = 0; i < n; i++)
+        all[i] = &w->all[i].metrics;
     r->resp.max = 16 * 1024 * 1024;
     if (seam_metrics_render(all, (size_t)n, &r->resp) != 0) {
         fail(r, 500, "internal", "metrics did not fit");
@@ -617,8 +625,9 @@ void seam_pipeline_handle(seam_http_req *h, void *arg)
     seam_worker *w = arg;
     gw_req *r = req_get(w);
     if (!r) {
-        static const char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"api_error\","
-                                  "\"param\":null,\"code\":\"internal\"}}";
+        static const char oom[] =
+            "{\"error\":{\"message\":\"out of memory\",\"type\":\"api_error\","
+            "\"param\":null,\"code\":\"internal\"}}";
         seam_http_respond(h, 503, "application/json", "", oom, sizeof oom - 1);
         return;
     }

@@ -46,7 +46,8 @@ static void try_native(seam_http_target *t)
     size_t n = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
     t->path = malloc(n);
     if (t->path) snprintf(t->path, n, "%s%s%s", path, query ? "?" : "", query ? query : "");
-    t->origin = strchr(host, ':') ? dup_printf("[%s]:%d", host, port) : dup_printf("%s:%d", host, port);
+    t->origin =
+        strchr(host, ':') ? dup_printf("[%s]:%d", host, port) : dup_printf("%s:%d", host, port);
     t->native = t->path && t->origin;
 out:
     evhttp_uri_free(u);

@@ -32,7 +32,7 @@ typedef struct curl_call {
     seam_http_call_opts o;
     int status;
     int head_sent;
-    int in_curl;   /* inside a curl callback: removal must wait */
+    int in_curl; /* inside a curl callback: removal must wait */
     int cancelled;
     char retry_after[64];
 } curl_call;
@@ -143,9 +143,11 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
         call->retry_after[0] = '\0';
     } else if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
         size_t i = 12;
-        while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
         size_t e = len;
-        while (e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' ')) e--;
+        while (e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+            e--;
         size_t k = e - i < sizeof call->retry_after - 1 ? e - i : sizeof call->retry_after - 1;
         memcpy(call->retry_after, p + i, k);
         call->retry_after[k] = '\0';
@@ -241,7 +243,8 @@ void seam_curl_client_free(curl_client *c)
 {
     if (!c) return;
     if (c->multi) curl_multi_cleanup(c->multi);
-    for (int i = 0; i < c->nidle; i++) curl_easy_cleanup(c->idle[i]);
+    for (int i = 0; i < c->nidle; i++)
+        curl_easy_cleanup(c->idle[i]);
     if (c->timer) event_free(c->timer);
     free(c);
 }
@@ -279,7 +282,8 @@ seam_http_call *seam_curl_start(curl_client *c, const seam_http_target *t,
     }
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000));
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);

@@ -10,11 +10,11 @@
 
 struct seam_http_target {
     char *url;
-    int native;                  /* plain HTTP through h1client.c */
+    int native;                   /* plain HTTP through h1client.c */
     struct sockaddr_storage addr; /* native: resolved at load */
     socklen_t addrlen;
-    char *origin;                /* native: "host:port", the pool key and Host header */
-    char *path;                  /* native: path and query, e.g. "/v1/chat/completions" */
+    char *origin; /* native: "host:port", the pool key and Host header */
+    char *path;   /* native: path and query, e.g. "/v1/chat/completions" */
 };
 
 /* Every call starts with this, so cancel can find its transport. */
@@ -27,7 +27,8 @@ typedef struct curl_client curl_client;
 
 h1_client *seam_h1_client_new(struct event_base *base);
 void seam_h1_client_free(h1_client *c);
-seam_http_call *seam_h1_start(h1_client *c, const seam_http_target *t, const seam_http_call_opts *o);
+seam_http_call *seam_h1_start(h1_client *c, const seam_http_target *t,
+                              const seam_http_call_opts *o);
 
 curl_client *seam_curl_client_new(struct event_base *base);
 void seam_curl_client_free(curl_client *c);

@@ -24,10 +24,10 @@
 
 #include "core/buf.h"
 
-#define MAX_HEAD (64 * 1024)  /* response status line + headers */
-#define READ_CHUNK 16384
+#define MAX_HEAD            (64 * 1024) /* response status line + headers */
+#define READ_CHUNK          16384
 #define MAX_IDLE_PER_ORIGIN 256
-#define MAX_FREE_CALLS 256
+#define MAX_FREE_CALLS      256
 
 enum rstate { R_HEAD, R_BODY_CL, R_CHUNK_SIZE, R_CHUNK_DATA, R_CHUNK_CRLF, R_TRAILERS, R_BODY_EOF };
 
@@ -55,7 +55,7 @@ struct h1_conn {
     int fd;
     struct event *ev_r, *ev_w, *ev_timer;
     int connected;
-    int reused;     /* served a request before this one */
+    int reused;      /* served a request before this one */
     int pending_err; /* a failure to report from the timer, off the caller's stack */
     seam_buf in;
     h1_call *call;
@@ -68,8 +68,8 @@ struct h1_call {
     const seam_http_target *t;
     seam_http_call_opts o;
     h1_conn *conn;
-    seam_buf head;  /* the request's head, kept for reuse */
-    size_t sent;    /* bytes of head + body written */
+    seam_buf head; /* the request's head, kept for reuse */
+    size_t sent;   /* bytes of head + body written */
     enum rstate state;
     int status;
     int keep_alive;
@@ -107,8 +107,10 @@ static h1_pool *pool_for(h1_client *c, const seam_http_target *t)
 static void idle_remove(h1_conn *k)
 {
     h1_pool *p = k->pool;
-    if (k->prev) k->prev->next = k->next;
-    else p->idle = k->next;
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        p->idle = k->next;
     if (k->next) k->next->prev = k->prev;
     k->prev = k->next = NULL;
     p->nidle--;
@@ -322,7 +324,8 @@ static int parse_head(h1_call *call, char *p, size_t n)
         if (colon) {
             size_t nlen = (size_t)(colon - line);
             char *v = colon + 1, *ve = line + len;
-            while (v < ve && (*v == ' ' || *v == '\t')) v++;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
             size_t vlen = (size_t)(ve - v);
             if (nlen == 14 && strncasecmp(line, "content-length", 14) == 0) {
                 clen = 0;
@@ -336,7 +339,8 @@ static int parse_head(h1_call *call, char *p, size_t n)
             } else if (nlen == 10 && strncasecmp(line, "connection", 10) == 0) {
                 if (vlen == 5 && strncasecmp(v, "close", 5) == 0) call->keep_alive = 0;
             } else if (nlen == 11 && strncasecmp(line, "retry-after", 11) == 0) {
-                size_t k = vlen < sizeof call->retry_after - 1 ? vlen : sizeof call->retry_after - 1;
+                size_t k =
+                    vlen < sizeof call->retry_after - 1 ? vlen : sizeof call->retry_after - 1;
                 memcpy(call->retry_after, v, k);
                 call->retry_after[k] = '\0';
             }
@@ -409,8 +413,10 @@ static int process(h1_call *call)
             call->remaining -= take;
             deliver(call, p, take);
             if (call->remaining == 0) {
-                if (call->state == R_BODY_CL) finished = 1;
-                else call->state = R_CHUNK_CRLF;
+                if (call->state == R_BODY_CL)
+                    finished = 1;
+                else
+                    call->state = R_CHUNK_CRLF;
             }
             break;
         }
@@ -423,9 +429,9 @@ static int process(h1_call *call)
             uint64_t size = 0;
             int digits = 0;
             for (char *q = p; q < nl; q++) {
-                int d = *q >= '0' && *q <= '9' ? *q - '0'
+                int d = *q >= '0' && *q <= '9'                     ? *q - '0'
                         : (*q | 0x20) >= 'a' && (*q | 0x20) <= 'f' ? (*q | 0x20) - 'a' + 10
-                                                                     : -1;
+                                                                   : -1;
                 if (d < 0) break; /* ';' extensions or '\r' */
                 if (++digits > 15) goto proto;
                 size = size * 16 + (uint64_t)d;
@@ -539,8 +545,10 @@ static int finish_connect(h1_conn *k)
     event_del(k->ev_timer);
     if (err) {
         event_del(k->ev_w);
-        if (k->call) call_end(k->call, SEAM_HTTP_ECONNECT);
-        else conn_close(k);
+        if (k->call)
+            call_end(k->call, SEAM_HTTP_ECONNECT);
+        else
+            conn_close(k);
         return -1;
     }
     k->connected = 1;
@@ -555,16 +563,20 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         finish_connect(k);
         return;
     }
-    if (k->call) try_write(k->call);
-    else event_del(k->ev_w);
+    if (k->call)
+        try_write(k->call);
+    else
+        event_del(k->ev_w);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     h1_conn *k = arg;
     int err = k->pending_err ? k->pending_err : SEAM_HTTP_ETIMEOUT;
-    if (k->call) call_end(k->call, err);
-    else conn_close(k);
+    if (k->call)
+        call_end(k->call, err);
+    else
+        conn_close(k);
 }
 
 /* ---- the client ------------------------------------------------------- */
@@ -590,9 +602,10 @@ static int build_head(h1_call *call)
     seam_buf_reset(b);
     b->max = MAX_HEAD;
     const seam_http_target *t = call->t;
-    int rc = call->o.body ? seam_buf_printf(b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %zu\r\n",
-                                            t->path, t->origin, call->o.body_len)
-                          : seam_buf_printf(b, "GET %s HTTP/1.1\r\nHost: %s\r\n", t->path, t->origin);
+    int rc = call->o.body
+                 ? seam_buf_printf(b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %zu\r\n",
+                                   t->path, t->origin, call->o.body_len)
+                 : seam_buf_printf(b, "GET %s HTTP/1.1\r\nHost: %s\r\n", t->path, t->origin);
     for (const char *const *h = call->o.headers; h && *h && !rc; h++) {
         rc = seam_buf_append_str(b, *h);
         if (!rc) rc = seam_buf_append(b, "\r\n", 2);
@@ -648,7 +661,8 @@ void seam_h1_client_free(h1_client *c)
     while (c->pools) {
         h1_pool *p = c->pools;
         c->pools = p->next;
-        while (p->idle) conn_close(p->idle);
+        while (p->idle)
+            conn_close(p->idle);
         free(p->origin);
         free(p);
     }

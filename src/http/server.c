@@ -32,17 +32,17 @@ typedef struct conn {
     enum conn_state state;
     struct event *ev_read, *ev_write, *ev_timer;
     seam_buf in;
-    size_t head_len;    /* bytes of request line + headers, incl. the blank line */
-    size_t body_need;   /* Content-Length, when not chunked */
-    size_t consumed;    /* bytes of `in` the current request occupies */
+    size_t head_len;       /* bytes of request line + headers, incl. the blank line */
+    size_t body_need;      /* Content-Length, when not chunked */
+    size_t consumed;       /* bytes of `in` the current request occupies */
     uintptr_t parsed_base; /* in.data when the head was parsed */
     int chunked;
     int sent_continue;
     int http10;
     int keep_alive;
-    int streaming;      /* a chunked answer is under way */
-    int dying;          /* close scheduled */
-    int reading;        /* ev_read is armed */
+    int streaming; /* a chunked answer is under way */
+    int dying;     /* close scheduled */
+    int reading;   /* ev_read is armed */
     struct evbuffer *out;
     seam_http_req req;
     void (*abort_cb)(void *);
@@ -139,8 +139,9 @@ static void write_head(conn *c, int status, const char *ctype, const char *extra
     char head[512];
     int n;
     if (clen >= 0)
-        n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %ld\r\n%s",
-                     status, seam_http_reason(status), ctype, clen, conn_hdr);
+        n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %ld\r\n%s", status,
+                     seam_http_reason(status), ctype, clen, conn_hdr);
     else
         n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s%s", status,
                      seam_http_reason(status), ctype,
@@ -159,8 +160,10 @@ static void request_done(conn *c)
     if (!c->keep_alive || c->srv->draining) {
         c->state = ST_HEAD; /* not BUSY: closing now aborts nothing */
         flush_out(c);
-        if (!c->dying && evbuffer_get_length(c->out) == 0) conn_kill(c);
-        else if (!c->dying) shutdown(c->fd, SHUT_RD);
+        if (!c->dying && evbuffer_get_length(c->out) == 0)
+            conn_kill(c);
+        else if (!c->dying)
+            shutdown(c->fd, SHUT_RD);
         return;
     }
     seam_buf_consume(&c->in, c->consumed);
@@ -288,10 +291,14 @@ static int parse_head(conn *c)
         c->http10 = 1;
     else
         return -2;
-    if (strcmp(p, "GET") == 0) r->method = SEAM_HTTP_GET;
-    else if (strcmp(p, "POST") == 0) r->method = SEAM_HTTP_POST;
-    else if (strcmp(p, "HEAD") == 0) r->method = SEAM_HTTP_HEAD;
-    else r->method = SEAM_HTTP_OTHER;
+    if (strcmp(p, "GET") == 0)
+        r->method = SEAM_HTTP_GET;
+    else if (strcmp(p, "POST") == 0)
+        r->method = SEAM_HTTP_POST;
+    else if (strcmp(p, "HEAD") == 0)
+        r->method = SEAM_HTTP_HEAD;
+    else
+        r->method = SEAM_HTTP_OTHER;
     if (*target != '/') return -1;
     char *q = strchr(target, '?');
     if (q) {
@@ -311,9 +318,11 @@ static int parse_head(conn *c)
         if (!colon || colon == line) return -1;
         *colon = '\0';
         char *v = colon + 1;
-        while (*v == ' ' || *v == '\t') v++;
+        while (*v == ' ' || *v == '\t')
+            v++;
         char *ve = v + strlen(v);
-        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) *--ve = '\0';
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            *--ve = '\0';
         if (r->nheaders == SEAM_HTTP_MAX_HEADERS) return -3;
         r->headers[r->nheaders].name = line;
         r->headers[r->nheaders].value = v;
@@ -399,7 +408,7 @@ static void rebase_headers(conn *c)
     uintptr_t now = (uintptr_t)c->in.data, then = c->parsed_base;
     if (now == then) return;
     seam_http_req *r = &c->req;
-#define REBASE(p) ((p) = (p) ? (const char *)((uintptr_t)(p) - then + now) : NULL)
+#define REBASE(p) ((p) = (p) ? (const char *)((uintptr_t)(p)-then + now) : NULL)
     REBASE(r->path);
     REBASE(r->query);
     for (int i = 0; i < r->nheaders; i++) {
@@ -425,7 +434,8 @@ static void conn_process(conn *c)
         if (c->state == ST_HEAD) {
             /* tolerate stray CRLFs between requests (RFC 9112 2.2) */
             size_t skip = 0;
-            while (skip < c->in.len && (c->in.data[skip] == '\r' || c->in.data[skip] == '\n')) skip++;
+            while (skip < c->in.len && (c->in.data[skip] == '\r' || c->in.data[skip] == '\n'))
+                skip++;
             if (skip) seam_buf_consume(&c->in, skip);
             char *hend = c->in.len ? memmem(c->in.data, c->in.len, "\r\n\r\n", 4) : NULL;
             size_t hlen = hend ? (size_t)(hend - c->in.data) + 4 : 0;
@@ -455,11 +465,13 @@ static void conn_process(conn *c)
                 respond_error(c, 431, "headers_too_large", "too many request headers");
                 return;
             } else if (rc == -4) {
-                respond_error(c, 400, "bad_transfer_encoding",
-                              "only Transfer-Encoding: chunked, without Content-Length, is accepted");
+                respond_error(
+                    c, 400, "bad_transfer_encoding",
+                    "only Transfer-Encoding: chunked, without Content-Length, is accepted");
                 return;
             } else if (rc == -5) {
-                respond_error(c, 413, "body_too_large", "request body is larger than server.max_body");
+                respond_error(c, 413, "body_too_large",
+                              "request body is larger than server.max_body");
                 return;
             } else if (rc < 0) {
                 respond_error(c, 400, "bad_http", "malformed HTTP request");
@@ -473,7 +485,8 @@ static void conn_process(conn *c)
             int rc = dechunk(c, 0, &body_len);
             if (rc == 1) dechunk(c, 1, &body_len);
             if (rc == -5) {
-                respond_error(c, 413, "body_too_large", "request body is larger than server.max_body");
+                respond_error(c, 413, "body_too_large",
+                              "request body is larger than server.max_body");
                 return;
             }
             if (rc < 0) {
@@ -538,8 +551,10 @@ static void conn_free(conn *c)
     evbuffer_free(c->out);
     close(c->fd);
     seam_buf_free(&c->in);
-    if (c->prev) c->prev->next = c->next;
-    else s->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     free(c);

@@ -39,7 +39,7 @@ struct seam_http_req {
     int nheaders;
     const char *body; /* NUL-terminated (the NUL is not counted) */
     size_t body_len;
-    char peer[64];    /* "ip:port" of the client */
+    char peer[64]; /* "ip:port" of the client */
     uint64_t start_us;
 };
 
@@ -55,11 +55,12 @@ typedef const char *(*seam_http_error_fmt)(int status, const char *code, const c
 typedef struct seam_http_server_opts {
     const char *host;
     int port;
-    size_t max_header; /* bytes of request line + headers; default 64 KiB */
-    size_t max_body;   /* bytes; default 4 MiB */
-    int idle_timeout_ms;   /* keep-alive idle; default 60 s */
-    int read_timeout_ms;   /* a started request must arrive within this; default 30 s */
-    size_t max_pending_out; /* a client that lets this much output pile up is dropped; default 16 MiB */
+    size_t max_header;      /* bytes of request line + headers; default 64 KiB */
+    size_t max_body;        /* bytes; default 4 MiB */
+    int idle_timeout_ms;    /* keep-alive idle; default 60 s */
+    int read_timeout_ms;    /* a started request must arrive within this; default 30 s */
+    size_t max_pending_out; /* a client that lets this much output pile up is dropped; default 16
+                               MiB */
     seam_http_handler handler;
     seam_http_error_fmt error_fmt;
     void *ud;
