@@ -2,9 +2,10 @@
  *
  * The gateway forwards a client's body as the original bytes (see
  * ARCHITECTURE.md) and reads only a few top-level fields, so a full parse
- * into a tree (jansson, ~3 µs) buys nothing. These functions validate the
- * whole document strictly and report what they read as spans into the
- * caller's buffer: no allocation, no tree, no copies.
+ * into a tree buys nothing (jansson: ~26 µs for a 2 KB chat request on the
+ * 2-core dev VM, against ~0.7 µs for seam_openai_scan_request). These
+ * functions validate the whole document strictly and report what they read
+ * as spans into the caller's buffer: no allocation, no tree, no copies.
  *
  * What "valid" means (RFC 8259, strict): no trailing commas, comments,
  * leading zeros, NaN/Infinity or single quotes; only the escapes \" \\ \/ \b

@@ -340,7 +340,8 @@ static void *worker_main(void *arg)
 
 static void worker_free(worker *w)
 {
-    while (w->pending) pending_free(w->pending); /* evhttp_free below frees their requests */
+    while (w->pending)
+        pending_free(w->pending); /* evhttp_free below frees their requests */
     if (w->http) evhttp_free(w->http);
     if (w->stop) event_free(w->stop);
     if (w->scratch) evbuffer_free(w->scratch);
@@ -532,8 +533,7 @@ static int open_listener(const mock_flags *f, int *port)
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, LISTEN_QUEUE)) {
-        fprintf(stderr, "seam mock: cannot listen on %s:%d: %s\n", f->host, *port,
-                strerror(errno));
+        fprintf(stderr, "seam mock: cannot listen on %s:%d: %s\n", f->host, *port, strerror(errno));
         if (fd >= 0) close(fd);
         freeaddrinfo(ai);
         return -1;
@@ -601,8 +601,10 @@ int seam_cmd_mock(int argc, char **argv)
 
 done:
     if (stop_pipe[1] >= 0) close(stop_pipe[1]); /* EOF wakes every worker */
-    for (int i = 0; i < nstarted; i++) pthread_join(workers[i].thread, NULL);
-    for (int i = 0; i < ninit; i++) worker_free(&workers[i]);
+    for (int i = 0; i < nstarted; i++)
+        pthread_join(workers[i].thread, NULL);
+    for (int i = 0; i < ninit; i++)
+        worker_free(&workers[i]);
     if (stop_pipe[0] >= 0) close(stop_pipe[0]);
     free(workers);
     pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);

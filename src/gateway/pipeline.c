@@ -315,7 +315,7 @@ static int on_event(void *ud, const seam_sse_event *ev)
     }
     if (seam_http_stream_write(r->http, ev->raw, ev->raw_len) != 0) {
         /* the client is gone or too slow: its abort callback finishes r */
-        r->prov->vt->cancel(r->call);
+        if (r->call) r->prov->vt->cancel(r->call);
         r->call = NULL;
         return 1;
     }
@@ -371,7 +371,10 @@ static void on_done(void *ud, int err)
     }
     int st = r->up_status;
     if (r->stream && st == 200) {
-        if (seam_sse_pending(&r->sse) || !r->saw_done) {
+        /* an event whose last byte was a bare CR is only complete now */
+        int rc = seam_sse_finish(&r->sse, on_event, r);
+        if (rc == 1) return; /* the client went away meanwhile */
+        if (rc != 0 || !r->saw_done) {
             fail(r, 502, "upstream_incomplete", "provider '%s' ended the stream before [DONE]",
                  r->provider);
             return;
@@ -533,7 +536,8 @@ static void model_call(gw_req *r, seam_op op)
         return;
     }
     char model[MAX_MODEL];
-    if (seam_json_unescape(h->body + q.model.off, q.model.len, model, sizeof model) < 1) {
+    long mlen_decoded = seam_json_unescape(h->body + q.model.off, q.model.len, model, sizeof model);
+    if (mlen_decoded < 1 || (size_t)mlen_decoded != strlen(model)) {
         fail(r, 400, "invalid_model", "'model' must be a non-empty name under %d bytes", MAX_MODEL);
         return;
     }

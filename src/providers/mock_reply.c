@@ -69,7 +69,8 @@ static size_t utf8_prefix(const char *s, size_t n, size_t chars)
     size_t i = 0;
     while (i < n && chars) {
         i++;
-        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80) i++;
+        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
         chars--;
     }
     return i;
@@ -256,7 +257,7 @@ static int finish(seam_mock_plan *p, int rc)
 /* -1 for none, else 0..4 = 429, 500, 503, reset, stall. */
 static int fault_directive(const char *s, size_t n)
 {
-    static const char *const tags[] = {"[[mock:429]]", "[[mock:500]]", "[[mock:503]]",
+    static const char *const tags[] = {"[[mock:429]]",   "[[mock:500]]",   "[[mock:503]]",
                                        "[[mock:reset]]", "[[mock:stall]]", "[[mock:slow]]"};
     if (!n || !memmem(s, n, "[[mock:", 7)) return -1;
     for (int i = 0; i < 6; i++)
@@ -364,13 +365,13 @@ static int chat_read(chat *c, seam_mock_plan *p)
     json_t *messages = json_object_get(c->root, "messages");
     if (!json_is_array(messages))
         return reject(p, "Missing required parameter: 'messages'.", "messages",
-                           "missing_required_parameter");
+                      "missing_required_parameter");
     size_t nmsg = json_array_size(messages);
     if (!nmsg)
         return reject(p,
-                           "Invalid 'messages': empty array. Expected an array with minimum "
-                           "length 1, but got an empty array instead.",
-                           "messages", "empty_array");
+                      "Invalid 'messages': empty array. Expected an array with minimum "
+                      "length 1, but got an empty array instead.",
+                      "messages", "empty_array");
 
     json_t *model = json_object_get(c->root, "model");
     if (json_is_string(model)) {
@@ -390,9 +391,9 @@ static int chat_read(chat *c, seam_mock_plan *p)
     if (n && !json_is_null(n)) {
         if (!json_is_integer(n) || json_integer_value(n) < 1)
             return reject(p, "Invalid 'n': expected an integer of at least 1.", "n",
-                               "integer_below_min_value");
-        c->n = json_integer_value(n) > SEAM_MOCK_MAX_N ? SEAM_MOCK_MAX_N
-                                                       : (int)json_integer_value(n);
+                          "integer_below_min_value");
+        c->n =
+            json_integer_value(n) > SEAM_MOCK_MAX_N ? SEAM_MOCK_MAX_N : (int)json_integer_value(n);
     }
     json_t *mt = json_object_get(c->root, "max_completion_tokens");
     if (!json_is_integer(mt)) mt = json_object_get(c->root, "max_tokens");
@@ -442,9 +443,9 @@ static int chat_read(chat *c, seam_mock_plan *p)
     }
     if (want)
         return reject(p,
-                           "Invalid value for 'tool_choice': the function it names is not in "
-                           "'tools'.",
-                           "tool_choice", "invalid_value");
+                      "Invalid value for 'tool_choice': the function it names is not in "
+                      "'tools'.",
+                      "tool_choice", "invalid_value");
     return 0;
 }
 
@@ -457,7 +458,13 @@ static json_t *sample_value(json_t *s, const chat *c, int depth)
     if (json_is_array(type)) { /* ["string", "null"]: the first that is not null */
         size_t i;
         json_t *t, *pick = NULL;
-        json_array_foreach(type, i, t) if (!pick && !str_eq(t, "null")) pick = t;
+        json_array_foreach(type, i, t)
+        {
+            if (!str_eq(t, "null")) {
+                pick = t;
+                break;
+            }
+        }
         type = pick;
     }
     json_t *props = json_object_get(s, "properties");
@@ -502,8 +509,10 @@ static size_t text_piece_end(const char *s, size_t n, size_t pos, size_t words)
 {
     size_t i = pos;
     while (i < n && words--) {
-        while (i < n && is_space(s[i])) i++;
-        while (i < n && !is_space(s[i])) i++;
+        while (i < n && is_space(s[i]))
+            i++;
+        while (i < n && !is_space(s[i]))
+            i++;
     }
     return i;
 }
@@ -512,7 +521,8 @@ static size_t text_piece_end(const char *s, size_t n, size_t pos, size_t words)
 static size_t arg_piece_end(const char *s, size_t n, size_t pos, size_t size)
 {
     size_t i = pos + size < n ? pos + size : n;
-    while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80) i++;
+    while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+        i++;
     return i;
 }
 
@@ -616,8 +626,7 @@ static void chunk(seam_mock_plan *p, out *o, size_t *cap, const seam_buf *head, 
     ev_end(p, o, cap);
 }
 
-static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r,
-                     size_t prompt_tokens)
+static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r, size_t prompt_tokens)
 {
     size_t cap = 0;
     seam_buf head;
@@ -634,8 +643,9 @@ static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r,
     /* first chunk per choice: the role (and for a tool call its id and name) */
     for (int i = 0; i < c->n; i++) {
         if (!c->fn) {
-            chunk(p, o, &cap, &head, tail, i, "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}",
-                  NULL, 0, NULL, NULL);
+            chunk(p, o, &cap, &head, tail, i,
+                  "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}", NULL, 0, NULL,
+                  NULL);
             continue;
         }
         json_t *name = json_object_get(c->fn, "name");
@@ -648,7 +658,8 @@ static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r,
         put_call_id(o, c, i);
         put_s(o, ",\"type\":\"function\",\"function\":{\"name\":");
         put_str(o, json_string_value(name), json_string_length(name));
-        put_s(o, ",\"arguments\":\"\"}}],\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}");
+        put_s(o,
+              ",\"arguments\":\"\"}}],\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}");
         put_s(o, tail);
         ev_end(p, o, &cap);
     }
@@ -664,8 +675,8 @@ static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r,
             size_t end = arg_piece_end(r->text, r->len, pos, size);
             for (int i = 0; i < c->n; i++)
                 chunk(p, o, &cap, &head, tail, i,
-                      "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":",
-                      r->text + pos, end - pos, "}}]}", NULL);
+                      "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":", r->text + pos,
+                      end - pos, "}}]}", NULL);
             pos = end;
         }
     } else {
@@ -714,8 +725,10 @@ int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mo
     }
     rc = chat_read(&c, p);
     if (rc) {
-        if (rc > 0) rc = 0; /* p holds a 400 */
-        else rc = finish(p, rc);
+        if (rc > 0)
+            rc = 0; /* p holds a 400 */
+        else
+            rc = finish(p, rc);
         goto done;
     }
 
@@ -747,9 +760,9 @@ int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mo
         r.len = strlen(args);
         r.finish = "tool_calls";
         json_t *name = json_object_get(c.fn, "name");
-        r.completion_tokens = tokens_for(utf8_chars(json_string_value(name),
-                                                    json_string_length(name)) +
-                                         utf8_chars(args, r.len));
+        r.completion_tokens =
+            tokens_for(utf8_chars(json_string_value(name), json_string_length(name)) +
+                       utf8_chars(args, r.len));
     } else {
         if (opts && opts->echo && c.has_user) {
             r.text = c.user.data ? c.user.data : "";
@@ -778,7 +791,8 @@ int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mo
         p->stream = 1;
         chat_sse(p, &o, &c, &r, prompt_tokens);
         if (p->fault == SEAM_MOCK_STALL)
-            p->stall_after = p->nevents < SEAM_MOCK_STALL_AFTER ? p->nevents : SEAM_MOCK_STALL_AFTER;
+            p->stall_after =
+                p->nevents < SEAM_MOCK_STALL_AFTER ? p->nevents : SEAM_MOCK_STALL_AFTER;
     } else {
         chat_json(&o, &c, &r, prompt_tokens);
     }
@@ -821,7 +835,8 @@ static void embed_vector(uint64_t h, size_t dims, float *v)
     }
     double norm = root2(sum);
     if (norm > 0)
-        for (size_t j = 0; j < dims; j++) v[j] = (float)(v[j] / norm);
+        for (size_t j = 0; j < dims; j++)
+            v[j] = (float)(v[j] / norm);
 }
 
 /* The hash and token estimate of one input: a string or an array of token ids. */
@@ -849,7 +864,10 @@ static int all_integers(json_t *arr)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) if (!json_is_integer(v)) return 0;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_integer(v)) return 0;
+    }
     return json_array_size(arr) > 0;
 }
 
@@ -923,7 +941,8 @@ int seam_mock_plan_embeddings(const char *req, size_t n, seam_mock_opts *opts, s
     int f = -1;
     for (size_t i = 0; i < count && f < 0; i++) {
         json_t *item = single ? input : json_array_get(input, i);
-        if (json_is_string(item)) f = fault_directive(json_string_value(item), json_string_length(item));
+        if (json_is_string(item))
+            f = fault_directive(json_string_value(item), json_string_length(item));
     }
     if (f < 0) f = fault_roll(opts);
     rc = apply_fault(p, f);

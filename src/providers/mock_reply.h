@@ -43,12 +43,12 @@
 
 #include "core/buf.h"
 
-#define SEAM_MOCK_MAX_N      8          /* choices per reply */
-#define SEAM_MOCK_MAX_DIMS   4096       /* embedding dimensions */
-#define SEAM_MOCK_MAX_INPUTS 2048       /* embedding inputs per request */
-#define SEAM_MOCK_MAX_REPLY  (16u << 20) /* bytes of body; beyond it a 400 */
-#define SEAM_MOCK_SLOW_MS    10000      /* [[mock:slow]] delay to first byte */
-#define SEAM_MOCK_STALL_AFTER 2         /* events sent before a stream stalls */
+#define SEAM_MOCK_MAX_N       8           /* choices per reply */
+#define SEAM_MOCK_MAX_DIMS    4096        /* embedding dimensions */
+#define SEAM_MOCK_MAX_INPUTS  2048        /* embedding inputs per request */
+#define SEAM_MOCK_MAX_REPLY   (16u << 20) /* bytes of body; beyond it a 400 */
+#define SEAM_MOCK_SLOW_MS     10000       /* [[mock:slow]] delay to first byte */
+#define SEAM_MOCK_STALL_AFTER 2           /* events sent before a stream stalls */
 
 enum seam_mock_fault {
     SEAM_MOCK_OK,     /* send status + body as planned */

@@ -130,8 +130,9 @@ static char *join_content(json_t *chunks, int index, int *ndeltas)
 
 /* ---- chat ---- */
 
-#define HELLO "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"}," \
-              "{\"role\":\"user\",\"content\":\"Hello there, big \\\"world\\\"\\n\"}]"
+#define HELLO                                                                                      \
+    "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"          \
+    "{\"role\":\"user\",\"content\":\"Hello there, big \\\"world\\\"\\n\"}]"
 
 static void chat_plain_echo(void **state)
 {
@@ -335,15 +336,15 @@ static void chat_max_tokens(void **state)
 
 /* ---- tools ---- */
 
-#define TOOLS                                                                                  \
-    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{" \
-    "\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"},"                  \
-    "\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]},"                    \
-    "\"days\":{\"type\":\"integer\"},\"detailed\":{\"type\":\"boolean\"},"                     \
-    "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}},"                           \
-    "\"where\":{\"type\":\"object\",\"properties\":{\"lat\":{\"type\":\"number\"}}}},"         \
-    "\"required\":[\"location\"]}}},"                                                          \
-    "{\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"parameters\":{"              \
+#define TOOLS                                                                                      \
+    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{"    \
+    "\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"},"                      \
+    "\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]},"                        \
+    "\"days\":{\"type\":\"integer\"},\"detailed\":{\"type\":\"boolean\"},"                         \
+    "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}},"                               \
+    "\"where\":{\"type\":\"object\",\"properties\":{\"lat\":{\"type\":\"number\"}}}},"             \
+    "\"required\":[\"location\"]}}},"                                                              \
+    "{\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"parameters\":{"                  \
     "\"type\":\"object\",\"properties\":{\"tz\":{\"type\":\"string\"}}}}}]"
 
 #define WEATHER_Q "\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}]"
@@ -483,11 +484,12 @@ static void tools_choice(void **state)
     seam_mock_plan_free(&p);
 
     /* after a tool result the model answers in text, so agent loops end */
-    plan_chat("{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},"
-              "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\","
-              "\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]},"
-              "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"sunny\"}]," TOOLS "}",
-              &o, &p);
+    plan_chat(
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},"
+        "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\","
+        "\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"sunny\"}]," TOOLS "}",
+        &o, &p);
     j = parse_body(&p);
     assert_string_equal(sget(j, "choices.0.message.content"), "Weather?");
     assert_null(jget(j, "choices.0.message.tool_calls"));
@@ -601,7 +603,8 @@ static void faults_random(void **state)
         }
         seam_mock_plan_free(&p);
     }
-    for (int k = 0; k < 5; k++) assert_true(seen[k] > 10);
+    for (int k = 0; k < 5; k++)
+        assert_true(seen[k] > 10);
 
     o.fail_rate = 0;
     for (int i = 0; i < 200; i++) {
@@ -691,8 +694,10 @@ static size_t b64decode(const char *s, unsigned char *out)
     assert_int_equal(len % 4, 0);
     for (size_t i = 0; i < len; i += 4) {
         int v[4];
-        for (int k = 0; k < 4; k++) v[k] = s[i + k] == '=' ? 0 : b64val(s[i + k]);
-        for (int k = 0; k < 4; k++) assert_true(v[k] >= 0);
+        for (int k = 0; k < 4; k++)
+            v[k] = s[i + k] == '=' ? 0 : b64val(s[i + k]);
+        for (int k = 0; k < 4; k++)
+            assert_true(v[k] >= 0);
         unsigned x = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
         out[n++] = (unsigned char)(x >> 16);
         if (s[i + 2] != '=') out[n++] = (unsigned char)(x >> 8);
@@ -937,7 +942,8 @@ static void provider_plain(void **state)
     rec r;
     prov_open(&f, 1, 30, 0);
     double t0 = now_ms();
-    prov_start(&f, SEAM_OP_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hey you\"}]}", &r);
+    prov_start(&f, SEAM_OP_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hey you\"}]}",
+               &r);
     event_base_dispatch(f.base);
     assert_int_equal(r.heads, 1);
     assert_int_equal(r.status, 200);
@@ -992,8 +998,8 @@ static void provider_faults(void **state)
     assert_int_equal(r.done, 1);
     assert_int_equal(r.done_err, SEAM_CALL_RESET);
 
-    prov_start(&f, SEAM_OP_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"[[mock:429]]\"}]}",
-               &r);
+    prov_start(&f, SEAM_OP_CHAT,
+               "{\"messages\":[{\"role\":\"user\",\"content\":\"[[mock:429]]\"}]}", &r);
     event_base_dispatch(f.base);
     assert_int_equal(r.status, 429);
     assert_string_equal(r.retry_after, "1");
@@ -1024,7 +1030,8 @@ static void provider_cancel(void **state)
     prov_fix f;
     rec r;
     prov_open(&f, 1, 0, 5);
-    const char *body = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a b c d\"}]}";
+    const char *body =
+        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a b c d\"}]}";
 
     seam_call *c = prov_start(&f, SEAM_OP_CHAT, body, &r); /* before anything happened */
     seam_provider_mock.cancel(c);
