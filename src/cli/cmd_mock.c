@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int seam_cmd_mock(int argc, char **argv);
@@ -607,6 +608,11 @@ done:
         worker_free(&workers[i]);
     if (stop_pipe[0] >= 0) close(stop_pipe[0]);
     free(workers);
+    /* A second SIGTERM during shutdown is still pending: take it here, or
+     * restoring the caller's mask would deliver it and kill the process. */
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&stop_sigs, NULL, &zero) > 0) {
+    }
     pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
     return rc;
 }

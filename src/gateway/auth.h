@@ -46,13 +46,6 @@ typedef struct seam_principal {
 int seam_key_generate(char out[64]);
 /* out = BLAKE2b-256 of the whole secret string (the prefix included). */
 void seam_key_hash(const char *secret, size_t n, uint8_t out[32]);
-/* Checks a key's fields before they are stored: name 1..127 of
- * [A-Za-z0-9._-]; tenant "" or the same; routes "" or a comma-separated list
- * whose entries are a route name, "provider/model", "provider/" "*" (any
- * model of that provider) or "*" (everything).  Returns 0, or -1 with a
- * one-line reason in err. */
-int seam_key_fields_check(const char *name, const char *tenant, const char *routes, char *err,
-                          size_t errlen);
 
 /* ---- the key table ---- */
 

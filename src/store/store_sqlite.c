@@ -18,11 +18,9 @@
  * A seam_store is safe to share between threads (one mutex per handle);
  * calls block, so they never run on a worker's event loop.
  *
- * Field rules (name, tenant, routes) are checked here as well as by the
- * CLI, so that no writer can store a record the gateway would misread.  The
- * same rules live in seam_key_fields_check() (gateway/auth.c); the unit
- * tests hold the two to the same table of cases.  When a second backend
- * arrives, move these into a shared store file. */
+ * Field rules (name, tenant, routes) are checked on every write with
+ * seam_key_fields_check() (key_fields.c), so that no writer can store a
+ * record the gateway would misread. */
 #include "store/store.h"
 #include "core/clock.h"
 
@@ -93,80 +91,17 @@ static void db_err(seam_store *st, char *err, size_t errlen, const char *what)
     set_err(err, errlen, "storage: %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
-/* ---- field rules (see the top comment) ---- */
-
-static int name_char(int c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-}
-
-/* Model names carry vendor punctuation: "meta-llama/Llama-3.1-8B",
- * "llama3.1:8b", "claude-3-5-sonnet@20240620". */
-static int model_char(int c)
-{
-    return name_char(c) || c == '/' || c == ':' || c == '@' || c == '+';
-}
-
-static int valid_run(const char *s, size_t n, int (*ok)(int))
-{
-    if (n < 1 || n > 127) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!ok((unsigned char)s[i])) return 0;
-    return 1;
-}
-
-static int valid_route_entry(const char *s, size_t n)
-{
-    if (n == 1 && s[0] == '*') return 1;
-    const char *slash = memchr(s, '/', n);
-    if (!slash) return valid_run(s, n, name_char);
-    size_t plen = (size_t)(slash - s), mlen = n - plen - 1;
-    if (!valid_run(s, plen, name_char)) return 0;
-    if (mlen == 1 && slash[1] == '*') return 1;
-    return valid_run(slash + 1, mlen, model_char);
-}
+/* ---- field rules: key_fields.c ---- */
 
 static int check_rec(const seam_key_rec *rec, char *err, size_t errlen)
 {
-    size_t n = strnlen(rec->name, sizeof rec->name);
-    if (n == sizeof rec->name || !valid_run(rec->name, n, name_char)) {
-        set_err(err, errlen,
-                "key name '%.64s' is not valid: use 1..127 characters of A-Z a-z 0-9 . _ -",
-                rec->name);
+    if (strnlen(rec->name, sizeof rec->name) == sizeof rec->name ||
+        strnlen(rec->tenant, sizeof rec->tenant) == sizeof rec->tenant ||
+        strnlen(rec->routes, sizeof rec->routes) == sizeof rec->routes) {
+        set_err(err, errlen, "key record: a field is not NUL-terminated");
         return -1;
     }
-    n = strnlen(rec->tenant, sizeof rec->tenant);
-    if (n == sizeof rec->tenant || (n && !valid_run(rec->tenant, n, name_char))) {
-        set_err(err, errlen,
-                "tenant '%.64s' is not valid: use 1..127 characters of A-Z a-z 0-9 . _ -",
-                rec->tenant);
-        return -1;
-    }
-    n = strnlen(rec->routes, sizeof rec->routes);
-    if (n == sizeof rec->routes) {
-        set_err(err, errlen, "routes: longer than %zu characters", sizeof rec->routes - 1);
-        return -1;
-    }
-    for (const char *p = rec->routes; n;) {
-        const char *comma = memchr(p, ',', n);
-        size_t len = comma ? (size_t)(comma - p) : n;
-        if (!valid_route_entry(p, len)) {
-            set_err(err, errlen,
-                    "routes entry '%.*s' is not valid: use a route name, provider/model, "
-                    "provider/* or *",
-                    (int)(len > 64 ? 64 : len), p);
-            return -1;
-        }
-        if (!comma) break;
-        n -= len + 1;
-        p = comma + 1;
-        if (!n) { /* trailing comma: an empty last entry */
-            set_err(err, errlen, "routes entry '' is not valid: remove the empty entry");
-            return -1;
-        }
-    }
-    return 0;
+    return seam_key_fields_check(rec->name, rec->tenant, rec->routes, err, errlen);
 }
 
 /* ---- opening ---- */
