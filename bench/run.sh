@@ -8,24 +8,27 @@
 #   2. nginx #2: a plain reverse proxy to it (keep-alive pool of 64).
 #   3. seam serve in front of the same upstream: key check, metrics and
 #      access log on (the access log goes to a file in the temp dir).
-#   4. wrk rounds, interleaved (nginx, seam) x BENCH_ROUNDS; medians.
+#   4. wrk rounds, interleaved (nginx, seam), order alternating from round
+#      to round, x BENCH_ROUNDS; medians.
 #   5. CPU per request of each proxy from /proc/PID/stat (all its processes
 #      and threads; not the upstream's, not wrk's).
-#   6. Latency at concurrency 1: direct, through nginx, through seam.
+#   6. Latency at concurrency 1: direct, through nginx, through seam, in
+#      BENCH_LAT_ROUNDS rounds; medians.
 #   7. seam's memory: idle, and while holding BENCH_STREAMS streams open
 #      against `seam mock --chunk-delay 50`.
 #   8. A table on stdout, and the same in Markdown in bench/out/latest.md.
 #
 # Overrides (environment): BENCH_CONN (64) BENCH_THREADS (2) BENCH_DURATION (10s)
 # BENCH_ROUNDS (3) BENCH_WARMUP (2s) BENCH_WORKERS (nproc) BENCH_UP_WORKERS (nproc)
-# BENCH_LAT_DURATION (10s) BENCH_STREAMS (1000) BENCH_STREAM_WORDS (300)
+# BENCH_LAT_DURATION (5s) BENCH_LAT_ROUNDS (3) BENCH_STREAMS (1000) BENCH_STREAM_WORDS (250)
 # BENCH_CHUNK_DELAY (50) BENCH_MOCK_WORKERS (1) BENCH_SKIP_STREAMS (0) BENCH_SKIP_SEAM (0: nginx only,
 # for working on the script) BENCH_KEEP (0: keep the temp dir) BENCH_OUT
 # (bench/out/latest.md) BENCH_SEAM (build/seam) BENCH_NGINX (/usr/sbin/nginx).
 #
 # Exit status: 0 when every request of every run succeeded; 1 when any run
-# saw non-2xx responses or socket errors, a stream did not finish, or a
-# server died (the report is still written, with the failures listed).
+# saw non-2xx responses or socket errors or a stream did not finish (the
+# report is still written, with the failures listed), or when a server would
+# not start or died (then it stops at once, with the server's log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -41,9 +44,10 @@ CONN=${BENCH_CONN:-64}
 DURATION=${BENCH_DURATION:-10s}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2s}
-LAT_DURATION=${BENCH_LAT_DURATION:-10s}
+LAT_DURATION=${BENCH_LAT_DURATION:-5s}
+LAT_ROUNDS=${BENCH_LAT_ROUNDS:-3}
 STREAMS=${BENCH_STREAMS:-1000}
-STREAM_WORDS=${BENCH_STREAM_WORDS:-300}
+STREAM_WORDS=${BENCH_STREAM_WORDS:-250}
 MOCK_WORKERS=${BENCH_MOCK_WORKERS:-1}
 CHUNK_DELAY=${BENCH_CHUNK_DELAY:-50}
 SKIP_STREAMS=${BENCH_SKIP_STREAMS:-0}
@@ -71,7 +75,7 @@ secs() {
     esac
 }
 
-for v in CONN THREADS ROUNDS WORKERS UP_WORKERS STREAMS STREAM_WORDS CHUNK_DELAY MOCK_WORKERS; do
+for v in CONN THREADS ROUNDS LAT_ROUNDS WORKERS UP_WORKERS STREAMS STREAM_WORDS CHUNK_DELAY MOCK_WORKERS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
 done
 for v in DURATION WARMUP LAT_DURATION; do
@@ -93,6 +97,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 TMP=$(mktemp -d /tmp/seam-bench.XXXXXX)
 chmod 755 "$TMP" # nginx workers run as nobody when started by root
 PIDS=()          # every process this script started, in start order
+WRK_PID=""       # the wrk run in progress
 
 # Stops PID (and the processes under it) with TERM, then KILL after 5 s.
 stop_pid() {
@@ -108,7 +113,7 @@ stop_pid() {
         log "pid $pid did not stop on TERM in 5 s; killing"
     fi
     for p in $tree; do
-        is_running "$p" && kill -KILL "$p" 2>/dev/null || true
+        if is_running "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
     done
     wait "$pid" 2>/dev/null || true
 }
@@ -125,6 +130,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     local i
+    [[ -z ${WRK_PID:-} ]] || stop_pid "$WRK_PID"
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[i]}"
     done
@@ -140,11 +146,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 USED_PORTS=" "
+# Ports are taken below the kernel's ephemeral range, so that no client
+# connection on the machine (ours or anyone's) can be holding one.
+read -r EPH_LO _ </proc/sys/net/ipv4/ip_local_port_range
+PORT_LO=10000
+PORT_SPAN=$((EPH_LO - PORT_LO))
+((PORT_SPAN >= 1000)) || PORT_LO=$((EPH_LO > 2000 ? EPH_LO / 2 : 1024)) PORT_SPAN=$((EPH_LO - PORT_LO))
 # A free loopback port: random, not ours already, nothing listening on it.
 free_port() {
     local p i
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((PORT_LO + RANDOM % PORT_SPAN))
         [[ $USED_PORTS == *" $p "* ]] && continue
         if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
             USED_PORTS+="$p "
@@ -166,19 +178,24 @@ render() {
     sed "${args[@]}" "$in" >"$out"
 }
 
+# The last lines of a server's output (and of nginx's error log).
+server_log() {
+    tail -n 30 "$TMP/$1.log" "$TMP/$1/error.log" 2>/dev/null || true
+}
+
 # wait_http NAME PID URL [curl args...]: until URL answers 2xx; bounded (15 s).
 wait_http() {
     local name=$1 pid=$2 url=$3 i code
     shift 3
     for ((i = 0; i < 150; i++)); do
         is_running "$pid" || die "$name exited during start-up; its log:
-$(tail -n 30 "$TMP/$name.log" 2>/dev/null)"
+$(server_log "$name")"
         code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$@" "$url" 2>/dev/null) || true
         [[ $code == 2* ]] && return 0
         sleep 0.1
     done
     die "$name not ready after 15 s (last status '$code' from $url); its log:
-$(tail -n 30 "$TMP/$name.log" 2>/dev/null)"
+$(server_log "$name")"
 }
 
 # start_nginx NAME TEMPLATE WORKERS PORT [KEY=VALUE...] -> sets LAST_PID
@@ -214,13 +231,19 @@ run_wrk() {
         is_running "$p" || die "$label: server pid $p is gone before the run"
     done
     c0=$(proc_ticks "${pids[@]}")
+    # In the background and waited for, so that a signal to this script is
+    # handled at once (cleanup stops WRK_PID).
     timeout --kill-after=5 $(($(secs "$d") + 30)) \
         env BENCH_KEY="${KEY:-sk-none}" wrk -t"$t" -c"$c" -d"$d" --latency -s "$LUA" "$url" \
-        >"$out" 2>&1 || {
-        local rc=$?
+        >"$out" 2>&1 &
+    WRK_PID=$!
+    local rc=0
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    if ((rc)); then
         cat "$out" >&2
         die "$label: wrk failed or did not stop (exit $rc)"
-    }
+    fi
     c1=$(proc_ticks "${pids[@]}")
     line=$(grep '^BENCH ' "$out") || {
         cat "$out" >&2
@@ -282,7 +305,7 @@ median() {
               else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
-minus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%+d", a - b }'; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%+.0f", a - b }'; }
 mb() { awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f", k / 1024 }'; }
 fmt0() { awk -v a="$1" 'BEGIN { if (a == "") print "n/a"; else printf "%.0f", a }'; }
 
@@ -315,6 +338,13 @@ SEAM_PORT=$(free_port)
 CHAT=/v1/chat/completions
 
 log "temp dir $TMP; workers: $WORKERS per proxy, $UP_WORKERS for the upstream"
+if [[ $SKIP_SEAM != 1 ]]; then
+    # Run a copy: build/seam may be rebuilt while the benchmark runs.
+    SEAM_SHA_START=$(sha256sum "$SEAM" | cut -c1-12)
+    SEAM_BUILT=$(date -u -r "$SEAM" '+%Y-%m-%d %H:%M UTC')
+    cp "$SEAM" "$TMP/seam"
+    SEAM=$TMP/seam
+fi
 start_nginx upstream "$ROOT/bench/conf/nginx-upstream.conf.in" "$UP_WORKERS" "$UP_PORT" "REPLY=$REPLY"
 UP_PID=$LAST_PID
 wait_http upstream "$UP_PID" "http://127.0.0.1:$UP_PORT$CHAT" --data-binary @"$BENCH_BODY_FILE"
@@ -344,7 +374,8 @@ if [[ $SKIP_SEAM != 1 ]]; then
 
     # One request through each path, checked, before any load.
     for path in "nginx $NGX_PORT" "seam $SEAM_PORT"; do
-        set -- $path
+        read -r -a pp <<<"$path"
+        set -- "${pp[@]}"
         body=$(curl -s --max-time 5 -w '\n%{http_code}' -H "Authorization: Bearer $KEY" \
             -H 'Content-Type: application/json' --data-binary @"$BENCH_BODY_FILE" \
             "http://127.0.0.1:$2$CHAT") || die "$1: request failed"
@@ -366,28 +397,75 @@ run_wrk "warm-up nginx" "$URL_NGX" "$THREADS" "$CONN" "$WARMUP"
 [[ $SKIP_SEAM == 1 ]] || run_wrk "warm-up seam" "$URL_SEAM" "$THREADS" "$CONN" "$WARMUP"
 
 declare -a N_RPS N_P50 N_P99 N_CPU S_RPS S_P50 S_P99 S_CPU ROUND_ROWS
+S_REQ_TOTAL=0
+[[ $SKIP_SEAM == 1 ]] || proc_thread_ticks "$SEAM_PID" >"$TMP/threads0.txt"
 for ((r = 1; r <= ROUNDS; r++)); do
     log "round $r/$ROUNDS: wrk -t$THREADS -c$CONN -d$DURATION"
-    run_wrk "nginx round $r" "$URL_NGX" "$THREADS" "$CONN" "$DURATION" "$NGX_PID"
-    N_RPS+=("$W_RPS") N_P50+=("$W_P50") N_P99+=("$W_P99") N_CPU+=("$W_CPU")
-    ROUND_ROWS+=("| $r | nginx proxy | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
-    if [[ $SKIP_SEAM != 1 ]]; then
-        run_wrk "seam round $r" "$URL_SEAM" "$THREADS" "$CONN" "$DURATION" "$SEAM_PID"
-        S_RPS+=("$W_RPS") S_P50+=("$W_P50") S_P99+=("$W_P99") S_CPU+=("$W_CPU")
-        ROUND_ROWS+=("| $r | seam | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
-    fi
+    # Odd rounds run nginx first, even rounds seam first, so that neither
+    # always follows the other.
+    order=(nginx seam)
+    ((r % 2)) || order=(seam nginx)
+    for who in "${order[@]}"; do
+        if [[ $who == nginx ]]; then
+            run_wrk "nginx round $r" "$URL_NGX" "$THREADS" "$CONN" "$DURATION" "$NGX_PID"
+            N_RPS+=("$W_RPS") N_P50+=("$W_P50") N_P99+=("$W_P99") N_CPU+=("$W_CPU")
+            ROUND_ROWS+=("| $r | nginx proxy | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
+        elif [[ $SKIP_SEAM != 1 ]]; then
+            run_wrk "seam round $r" "$URL_SEAM" "$THREADS" "$CONN" "$DURATION" "$SEAM_PID"
+            S_RPS+=("$W_RPS") S_P50+=("$W_P50") S_P99+=("$W_P99") S_CPU+=("$W_CPU")
+            S_REQ_TOTAL=$((S_REQ_TOTAL + W_REQ))
+            ROUND_ROWS+=("| $r | seam | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
+        fi
+    done
 done
 
+# seam's CPU by thread over the rounds (seam is idle during nginx's rounds):
+# the main thread is the process id; the others in order of creation.
+THREAD_CPU=""
+if [[ $SKIP_SEAM != 1 ]]; then
+    proc_thread_ticks "$SEAM_PID" >"$TMP/threads1.txt"
+    THREAD_CPU=$(awk -v hz="$CLK_TCK" -v n="$S_REQ_TOTAL" -v pid="$SEAM_PID" '
+        NR == FNR { t0[$1] = $2; next }
+        { d = $2 - t0[$1]; name = ($1 == pid ? "main" : "thread " (++k)); total += d
+          out = out sprintf("%s%s %.1f", (out == "" ? "" : ", "), name, (n > 0 ? d * 1e6 / hz / n : 0)) }
+        END { printf "%s (µs/req; total %.1f)", out, (n > 0 ? total * 1e6 / hz / n : 0) }' \
+        "$TMP/threads0.txt" "$TMP/threads1.txt")
+    log "seam CPU by thread over the rounds: $THREAD_CPU"
+fi
+
 # --- 6. latency at concurrency 1 ----------------------------------------------------
-log "latency at c=1: wrk -t1 -c1 -d$LAT_DURATION (direct, nginx, seam)"
-run_wrk "c1 direct" "$URL_UP" 1 1 "$LAT_DURATION"
-L_UP_50=$W_P50 L_UP_99=$W_P99
-run_wrk "c1 nginx" "$URL_NGX" 1 1 "$LAT_DURATION" "$NGX_PID"
-L_NGX_50=$W_P50 L_NGX_99=$W_P99 L_NGX_CPU=$W_CPU
+# Rounds of (direct, nginx, seam), the order rotating from round to round;
+# medians over the rounds.
+log "latency at c=1: wrk -t1 -c1 -d$LAT_DURATION, $LAT_ROUNDS rounds of (direct, nginx, seam)"
+declare -a LU50 LU99 LN50 LN99 LNCPU LS50 LS99 LSCPU LAT_ROWS
+paths=(direct nginx seam)
+[[ $SKIP_SEAM != 1 ]] || paths=(direct nginx)
+for ((r = 1; r <= LAT_ROUNDS; r++)); do
+    n=${#paths[@]}
+    for ((k = 0; k < n; k++)); do
+        who=${paths[(k + r - 1) % n]}
+        case $who in
+        direct)
+            run_wrk "c1 direct round $r" "$URL_UP" 1 1 "$LAT_DURATION"
+            LU50+=("$W_P50") LU99+=("$W_P99")
+            ;;
+        nginx)
+            run_wrk "c1 nginx round $r" "$URL_NGX" 1 1 "$LAT_DURATION" "$NGX_PID"
+            LN50+=("$W_P50") LN99+=("$W_P99") LNCPU+=("$W_CPU")
+            ;;
+        seam)
+            run_wrk "c1 seam round $r" "$URL_SEAM" 1 1 "$LAT_DURATION" "$SEAM_PID"
+            LS50+=("$W_P50") LS99+=("$W_P99") LSCPU+=("$W_CPU")
+            ;;
+        esac
+        LAT_ROWS+=("| $r | $who | $W_RPS | $W_P50 | $W_P99 | ${W_CPU:-—} |")
+    done
+done
+L_UP_50=$(median "${LU50[@]}") L_UP_99=$(median "${LU99[@]}")
+L_NGX_50=$(median "${LN50[@]}") L_NGX_99=$(median "${LN99[@]}") L_NGX_CPU=$(median "${LNCPU[@]}")
 L_SEAM_50="" L_SEAM_99="" L_SEAM_CPU=""
 if [[ $SKIP_SEAM != 1 ]]; then
-    run_wrk "c1 seam" "$URL_SEAM" 1 1 "$LAT_DURATION" "$SEAM_PID"
-    L_SEAM_50=$W_P50 L_SEAM_99=$W_P99 L_SEAM_CPU=$W_CPU
+    L_SEAM_50=$(median "${LS50[@]}") L_SEAM_99=$(median "${LS99[@]}") L_SEAM_CPU=$(median "${LSCPU[@]}")
     RSS_LOADED=$(proc_status_kb "$SEAM_PID" VmRSS)
     HWM_LOADED=$(proc_status_kb "$SEAM_PID" VmHWM)
     ACCESS_LINES=$(wc -l <"$TMP/seam.log")
@@ -399,12 +477,14 @@ fi
 stop_pid "$NGX_PID"
 
 # --- 7. memory with many concurrent streams -----------------------------------------
-STATUSES1="" STATUSES2="" ST_DONE="" ST_JSON="" RSS2_IDLE="" RSS2_MID="" RSS2_PEAK="" HWM2="" RSS2_AFTER="" FDS_PEAK=""
+STATUSES1="" STATUSES2="" ST_DONE="" ST_JSON="" ST_EVENTS=0 ST_DUR="" ST_TTFB="" ST_NOMINAL=""
+ST_SEAM_CPU="" ST_MOCK_CPU="" ST_EV_CPU="" RSS2_IDLE="" RSS2_MID="" RSS2_PEAK="" HWM2="" RSS2_AFTER="" FDS_PEAK=""
 if [[ $SKIP_SEAM != 1 && $SKIP_STREAMS != 1 ]]; then
     M_PORT=$(free_port)
     S2_PORT=$(free_port)
-    # --echo: the reply is the user message, about one word per event (for
-    # the words bench/streams.mjs sends), so a stream lasts ~words x delay.
+    # --echo: the reply is the user message, one word per event up to 256
+    # content events (beyond that, words share events), plus a role event,
+    # a finish event and [DONE]: a stream lasts about events x delay.
     "$SEAM" mock --listen "127.0.0.1:$M_PORT" --chunk-delay "$CHUNK_DELAY" --echo \
         --workers "$MOCK_WORKERS" >"$TMP/mock.log" 2>&1 &
     MOCK_PID=$!
@@ -418,7 +498,8 @@ if [[ $SKIP_SEAM != 1 && $SKIP_STREAMS != 1 ]]; then
     wait_http seam2 "$S2_PID" "http://127.0.0.1:$S2_PORT/healthz"
     sleep 1
     RSS2_IDLE=$(proc_status_kb "$S2_PID" VmRSS)
-    expect_s=$(((STREAM_WORDS + 4) * CHUNK_DELAY / 1000))
+    events=$((STREAM_WORDS < 256 ? STREAM_WORDS + 3 : 259))
+    expect_s=$((events * CHUNK_DELAY / 1000))
     limit_s=$((expect_s * 3 + 60))
     log "streams: $STREAMS concurrent, $STREAM_WORDS-word message (~${expect_s} s each at ${CHUNK_DELAY} ms/event); seam idle VmRSS $(mb "$RSS2_IDLE") MB"
     node "$ROOT/bench/streams.mjs" --url "http://127.0.0.1:$S2_PORT$CHAT" --key "$KEY" \
@@ -427,16 +508,20 @@ if [[ $SKIP_SEAM != 1 && $SKIP_STREAMS != 1 ]]; then
     NODE_PID=$!
     PIDS+=("$NODE_PID")
     t0=$(date +%s.%N)
+    sc0=$(proc_ticks "$S2_PID") mc0=$(proc_ticks "$MOCK_PID")
     : >"$TMP/rss.txt"
     # Sample seam every 200 ms while the client runs (bounded by the client's
     # own timeout plus a margin).
     deadline=$(($(date +%s) + limit_s + 15))
     while is_running "$NODE_PID" && (($(date +%s) < deadline)); do
-        fds=$(ls /proc/"$S2_PID"/fd 2>/dev/null | wc -l)
+        fds=$(find /proc/"$S2_PID"/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
         echo "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') $(proc_status_kb "$S2_PID" VmRSS) $fds" >>"$TMP/rss.txt"
         is_running "$S2_PID" || break
         sleep 0.2
     done
+    sc1=$(proc_ticks "$S2_PID") mc1=$(proc_ticks "$MOCK_PID")
+    ST_SEAM_CPU=$(awk -v a="$sc0" -v b="$sc1" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) / hz }')
+    ST_MOCK_CPU=$(awk -v a="$mc0" -v b="$mc1" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) / hz }')
     is_running "$NODE_PID" && stop_pid "$NODE_PID"
     node_rc=0
     wait "$NODE_PID" 2>/dev/null || node_rc=$?
@@ -451,13 +536,21 @@ if [[ $SKIP_SEAM != 1 && $SKIP_STREAMS != 1 ]]; then
     RSS2_MID=$(awk '{ t[NR] = $1; r[NR] = $2 } END { if (NR) { h = t[NR] / 2; b = 1
         for (i = 1; i <= NR; i++) if ((t[i] - h) ^ 2 < (t[b] - h) ^ 2) b = i; print r[b] } }' "$TMP/rss.txt")
     if [[ $ST_JSON == \{* ]]; then
-        ST_DONE=$(jq -r .done <<<"$ST_JSON" 2>/dev/null || node -e 'console.log(JSON.parse(process.argv[1]).done)' "$ST_JSON")
+        jf() { node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$ST_JSON" "$1"; }
+        ST_DONE=$(jf "done")
+        ST_EVENTS=$(jf events_max)
+        ST_DUR=$(jf dur_p50_ms)
+        ST_TTFB=$(jf ttfb_p50_ms)
+        ST_NOMINAL=$((ST_EVENTS * CHUNK_DELAY))
+        ST_EV_CPU=$(awk -v c="$ST_SEAM_CPU" -v n="$ST_DONE" -v e="$ST_EVENTS" \
+            'BEGIN { printf "%.1f", (n * e > 0 ? c * 1e6 / (n * e) : 0) }')
     else
         ST_DONE=0
         ST_JSON='(no summary from bench/streams.mjs)'
     fi
     sed 's/^/    streams| /' "$TMP/streams.log" >&2
     log "streams: $ST_DONE/$STREAMS ended with data: [DONE]; VmRSS mid-way $(mb "$RSS2_MID") MB, peak $(mb "$RSS2_PEAK") MB (VmHWM $(mb "$HWM2") MB), $FDS_PEAK fds at most; after $(mb "$RSS2_AFTER") MB"
+    log "streams: $ST_EVENTS events each, median duration $ST_DUR ms (events x delay: $ST_NOMINAL ms), first byte $ST_TTFB ms; CPU seam ${ST_SEAM_CPU} s (${ST_EV_CPU} us per event), mock ${ST_MOCK_CPU} s"
     log "streams summary: $ST_JSON"
     if [[ $ST_DONE != "$STREAMS" || $node_rc != 0 ]]; then
         FAILS+=("streams: $ST_DONE of $STREAMS streams ended with data: [DONE] (client exit $node_rc): $ST_JSON")
@@ -486,21 +579,28 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM_TOTAL=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
 NGX_VER=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
 WRK_VER=$(wrk --version 2>&1 | head -n 1 | awk '{ print $2 }' || true)
-SEAM_VER=$([[ $SKIP_SEAM == 1 ]] && echo "not run" || "$SEAM" version 2>/dev/null || echo unknown)
+SEAM_VER="not run"
+if [[ $SKIP_SEAM != 1 ]]; then
+    SEAM_VER="$("$SEAM" version 2>/dev/null || echo seam) (build/seam sha256 $SEAM_SHA_START, built $SEAM_BUILT)"
+fi
 GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
-[[ -z $(git status --porcelain 2>/dev/null | head -n 1) ]] || GIT_REV+=" (working tree modified)"
+[[ -z $(git status --porcelain 2>/dev/null | head -n 1) ]] || GIT_REV+=", working tree modified"
 
 {
     echo "# seam benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
+    if ((${#FAILS[@]})); then
+        echo "**This run had failures (listed at the end); figures from failed runs are not valid.**"
+        echo
+    fi
     echo "Machine: $(nproc) CPUs ($CPU_MODEL), $MEM_TOTAL RAM, Linux $(uname -r)."
-    echo "Software: $SEAM_VER (git $GIT_REV), $NGX_VER, wrk $WRK_VER, Node $(node --version 2>/dev/null || echo '-')."
+    echo "Software: $SEAM_VER, git $GIT_REV; $NGX_VER, wrk $WRK_VER, Node $(node --version 2>/dev/null || echo '-')."
     echo "Everything on loopback on this one machine: upstream nginx ($UP_WORKERS workers, fixed"
     echo "$(wc -c <"$ROOT/bench/conf/reply.json")-byte chat.completion), the proxy under test ($WORKERS workers), and wrk."
     echo "Other load on the machine, measured over 1 s with none of ours running: ${BUSY_BEFORE}% of all"
     echo "CPUs busy before the run (load average $LOAD_BEFORE), ${BUSY_AFTER}% after ($LOAD_AFTER)."
     echo
-    echo "## Throughput at c=$CONN (wrk -t$THREADS -c$CONN -d$DURATION, medians of $ROUNDS interleaved rounds)"
+    echo "## Throughput at c=$CONN (wrk -t$THREADS -c$CONN -d$DURATION, medians of $ROUNDS interleaved rounds, order alternating)"
     echo
     echo "POST $CHAT, $(wc -c <"$BENCH_BODY_FILE")-byte chat body, \`Authorization: Bearer\` key (seam checks it; nginx ignores it)."
     echo "seam: key check, metrics and access log on."
@@ -513,21 +613,36 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
     echo
     [[ -z $STATUSES1 ]] || echo "seam's access log, chat requests by status (all runs, warm-up and c=1 included): $STATUSES1."
     [[ -z $STATUSES1 ]] || echo
+    [[ -z $THREAD_CPU ]] || echo "seam's CPU by thread over its rounds: $THREAD_CPU."
+    [[ -z $THREAD_CPU ]] || echo
     echo "Every round:"
     echo
     echo "| round | proxy | req/s | p50 µs | p99 µs | CPU µs/req | requests | non-2xx | socket errors |"
     echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${ROUND_ROWS[@]}"
     echo
-    echo "## Added latency at c=1 (wrk -t1 -c1 -d$LAT_DURATION)"
+    echo "## Added latency at c=1 (wrk -t1 -c1 -d$LAT_DURATION, medians of $LAT_ROUNDS rounds, order rotating)"
     echo
     echo "| path | p50 µs | p99 µs | added p50 µs | added p99 µs | CPU µs/req |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-    echo "| direct to upstream | $L_UP_50 | $L_UP_99 | — | — | — |"
-    echo "| through nginx | $L_NGX_50 | $L_NGX_99 | $(minus "$L_NGX_50" "$L_UP_50") | $(minus "$L_NGX_99" "$L_UP_99") | $L_NGX_CPU |"
-    echo "| through seam | ${L_SEAM_50:-n/a} | ${L_SEAM_99:-n/a} | $(minus "$L_SEAM_50" "$L_UP_50") | $added99 | ${L_SEAM_CPU:-n/a} |"
+    echo "| direct to upstream | $(fmt0 "$L_UP_50") | $(fmt0 "$L_UP_99") | — | — | — |"
+    echo "| through nginx | $(fmt0 "$L_NGX_50") | $(fmt0 "$L_NGX_99") | $(minus "$L_NGX_50" "$L_UP_50") | $(minus "$L_NGX_99" "$L_UP_99") | $L_NGX_CPU |"
+    echo "| through seam | $(fmt0 "$L_SEAM_50") | $(fmt0 "$L_SEAM_99") | $(minus "$L_SEAM_50" "$L_UP_50") | $added99 | ${L_SEAM_CPU:-n/a} |"
     echo
-    echo "Target: seam adds < 150 µs at p99 — $(verdict "$added99" 150)."
+    noisy=$(awk -v d="$L_UP_99" 'BEGIN { print (d > 500 ? 1 : 0) }')
+    echo "Target: seam adds < 150 µs at p99 — $(verdict "$added99" 150)$([[ $noisy == 0 ]] || echo " (inconclusive on this run: see the caution below)")."
+    echo
+    echo "Every round:"
+    echo
+    echo "| round | path | req/s | p50 µs | p99 µs | CPU µs/req |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${LAT_ROWS[@]}"
+    if [[ $noisy == 1 ]]; then
+        echo
+        echo "Caution: p99 straight to the upstream was $L_UP_99 µs, far above its p50 of $L_UP_50 µs —"
+        echo "the machine was busy (see above), so the p99 columns measure the scheduler more than the"
+        echo "proxies; the p50 columns and CPU µs/req are the figures to compare."
+    fi
     echo
     echo "## seam memory (VmRSS)"
     echo
@@ -538,12 +653,15 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
     if [[ -n $ST_DONE ]]; then
         echo "| stream instance, idle | $(mb "$RSS2_IDLE") | |"
         echo "| $STREAMS concurrent streams, mid-way | $(mb "$RSS2_MID") | |"
-        echo "| $STREAMS concurrent streams, peak (sampled every 200 ms / VmHWM) | $(mb "$RSS2_PEAK") / $(mb "$HWM2") | < 150 MB — $(verdict "$(mb "$HWM2")" 150) |"
+        echo "| $STREAMS concurrent streams, peak (sampled every 200 ms / VmHWM) | $(mb "$RSS2_PEAK") / $(mb "$HWM2") | < 150 MB — $(verdict "$(mb "$((RSS2_PEAK > HWM2 ? RSS2_PEAK : HWM2))")" 150) |"
         echo "| 2 s after the streams ended | $(mb "$RSS2_AFTER") | |"
         echo
         echo "Streams: **$ST_DONE of $STREAMS** ended with \`data: [DONE]\` ($STREAM_WORDS-word message"
         echo "through \`seam mock --echo --chunk-delay $CHUNK_DELAY\`; seam held up to $FDS_PEAK file descriptors;"
         echo "its access log, by status: ${STATUSES2:-none})."
+        echo "Each stream: $ST_EVENTS events; median duration $ST_DUR ms against $ST_NOMINAL ms of"
+        echo "events x delay; median first byte $ST_TTFB ms. CPU over the streams: seam ${ST_SEAM_CPU} s"
+        echo "(${ST_EV_CPU} µs per event relayed), the mock ${ST_MOCK_CPU} s."
         echo
         echo "\`\`\`"
         echo "$ST_JSON"

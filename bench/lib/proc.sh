@@ -1,9 +1,11 @@
+#!/usr/bin/env bash
 # bench/lib/proc.sh — small helpers for reading /proc, sourced by bench/run.sh.
 #
 #   proc_tree PID          PID and all its descendants, one per line
 #   proc_ticks PID...      utime+stime (clock ticks) summed over each PID's tree;
 #                          /proc/PID/stat of a process already covers all of its
 #                          threads, so a threaded server is one entry
+#   proc_thread_ticks PID  "TID TICKS" per thread of PID
 #   proc_status_kb PID KEY a /proc/PID/status field in kB (VmRSS, VmHWM, ...)
 #   proc_threads PID       the number of threads of PID
 #
@@ -13,6 +15,7 @@ proc_tree() {
     local p=$1 c
     [[ -d /proc/$p ]] || return 0
     echo "$p"
+    # shellcheck disable=SC2013 # the file is one line of space-separated pids
     for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
         proc_tree "$c"
     done
@@ -31,6 +34,17 @@ proc_ticks() {
         done
     done
     echo "$total"
+}
+
+# proc_thread_ticks PID: "TID TICKS" for each thread of PID (utime+stime).
+proc_thread_ticks() {
+    local t s
+    local -a f
+    for t in /proc/"$1"/task/*; do
+        s=$(cat "$t"/stat 2>/dev/null) || continue
+        read -ra f <<<"${s##*) }"
+        echo "${t##*/} $((f[11] + f[12]))"
+    done
 }
 
 proc_status_kb() {
