@@ -222,12 +222,9 @@ static int is_null(const yaml_node_t *n)
 static const char *kind(const yaml_node_t *n)
 {
     switch (n->type) {
-    case YAML_MAPPING_NODE:
-        return "a map";
-    case YAML_SEQUENCE_NODE:
-        return "a list";
-    default:
-        return is_null(n) ? "empty" : "a string";
+    case YAML_MAPPING_NODE: return "a map";
+    case YAML_SEQUENCE_NODE: return "a list";
+    default: return is_null(n) ? "empty" : "a string";
     }
 }
 

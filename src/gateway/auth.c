@@ -164,7 +164,8 @@ static int load_one(const seam_key_rec *rec, void *ud)
     int ntok = 0;
     if (rec->routes[0]) {
         ntok = 1;
-        for (const char *c = rec->routes; *c; c++) ntok += *c == ',';
+        for (const char *c = rec->routes; *c; c++)
+            ntok += *c == ',';
     }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
