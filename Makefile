@@ -62,7 +62,9 @@ test: deps
 	@$(MAKE) --no-print-directory build/seam unit e2e
 
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t; done
+	@failed=""; for t in $(UNIT_BINS); do echo "== $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t || failed="$$failed $$t"; done; \
+	  if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # One test file at a time where this Node knows the flag (20.10+); Debian 12's
 # Node 18 runs them side by side, which the tests allow (each has its own ports).

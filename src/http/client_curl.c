@@ -208,10 +208,10 @@ static void check_done(curl_client *c)
         int err = map_error(rc);
         /* A reply with headers but a broken body still told us its status. */
         if (err == SEAM_HTTP_OK && call->status >= 200) send_head(call);
-        void (*done)(void *, int) = call->o.on_done;
-        void *ud = call->o.ud;
+        /* in_curl makes a cancel() from inside on_done a no-op */
+        call->in_curl++;
+        if (call->o.on_done) call->o.on_done(call->o.ud, err);
         call_free(call);
-        if (done) done(ud, err);
     }
 }
 

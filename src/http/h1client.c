@@ -219,8 +219,11 @@ static void call_end(h1_call *call, int err)
             conn_close(k);
         }
     }
-    call_release(call);
+    /* cancel() from inside on_done finds in_cb set and leaves the release
+     * to us */
+    call->in_cb++;
     if (done) done(ud, err);
+    call_release(call);
 }
 
 static void try_write(h1_call *call)

@@ -36,6 +36,7 @@ typedef struct conn {
     size_t body_need;      /* Content-Length, when not chunked */
     size_t consumed;       /* bytes of `in` the current request occupies */
     uintptr_t parsed_base; /* in.data when the head was parsed */
+    uint64_t req_start_us; /* first byte of the request being read, 0 if none */
     int chunked;
     int sent_continue;
     int http10;
@@ -146,6 +147,8 @@ static void write_head(conn *c, int status, const char *ctype, const char *extra
         n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s%s", status,
                      seam_http_reason(status), ctype,
                      c->http10 ? "" : "Transfer-Encoding: chunked\r\n", conn_hdr);
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof head) n = sizeof head - 1; /* a content type no caller sends */
     evbuffer_add(c->out, head, (size_t)n);
     if (extra && *extra) evbuffer_add(c->out, extra, strlen(extra));
     evbuffer_add(c->out, "\r\n", 2);
@@ -419,8 +422,25 @@ static void rebase_headers(conn *c)
     c->parsed_base = now;
 }
 
+/* Waiting for input: an empty connection may idle for idle_timeout_ms; a
+ * request that has begun must be whole within read_timeout_ms of its first
+ * byte, however slowly it trickles in. */
+static void arm_wait_timer(conn *c)
+{
+    if (c->in.len == 0) {
+        c->req_start_us = 0;
+        arm_timer(c, c->srv->o.idle_timeout_ms);
+        return;
+    }
+    uint64_t now = seam_now_us();
+    if (!c->req_start_us) c->req_start_us = now;
+    uint64_t limit = (uint64_t)c->srv->o.read_timeout_ms * 1000, spent = now - c->req_start_us;
+    arm_timer(c, spent >= limit ? 0 : (int)((limit - spent) / 1000));
+}
+
 static void dispatch(conn *c)
 {
+    c->req_start_us = 0;
     c->state = ST_BUSY;
     event_del(c->ev_timer);
     c->req.start_us = seam_now_us();
@@ -448,7 +468,7 @@ static void conn_process(conn *c)
                     respond_error(c, 431, "headers_too_large", "request headers are too large");
                     return;
                 }
-                arm_timer(c, c->in.len ? c->srv->o.read_timeout_ms : c->srv->o.idle_timeout_ms);
+                arm_wait_timer(c);
                 return;
             }
             if (hlen > c->srv->o.max_header) {
@@ -499,22 +519,18 @@ static void conn_process(conn *c)
             body_len = c->body_need;
             c->consumed = c->head_len + body_len;
         }
-        /* The handler gets a NUL-terminated body.  When a pipelined request
-         * follows it, that request is shifted up one byte to make room. */
+        /* The handler gets a NUL-terminated body.  A byte is inserted after
+         * the request for that NUL, even when nothing follows yet: input read
+         * while the request is served (a pipelined request) lands after it. */
         {
-            char *body = c->in.data + c->head_len;
-            if (c->consumed < c->in.len) {
-                /* a pipelined request follows: keep its first byte safe by
-                 * shifting the remainder one byte up */
-                if (seam_buf_append(&c->in, "", 1) != 0) {
-                    respond_error(c, 413, "body_too_large", "request is too large");
-                    return;
-                }
-                body = c->in.data + c->head_len;
-                memmove(c->in.data + c->consumed + 1, c->in.data + c->consumed,
-                        c->in.len - 1 - c->consumed);
-                c->consumed++;
+            if (seam_buf_append(&c->in, "", 1) != 0) {
+                respond_error(c, 413, "body_too_large", "request is too large");
+                return;
             }
+            char *body = c->in.data + c->head_len;
+            memmove(c->in.data + c->consumed + 1, c->in.data + c->consumed,
+                    c->in.len - 1 - c->consumed);
+            c->consumed++;
             body[body_len] = '\0';
             c->req.body = body;
             c->req.body_len = body_len;
@@ -529,7 +545,7 @@ static void conn_process(conn *c)
             evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
             flush_out(c);
         }
-        arm_timer(c, c->srv->o.read_timeout_ms);
+        arm_wait_timer(c);
         return;
     }
     }

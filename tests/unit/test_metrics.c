@@ -113,7 +113,7 @@ static void test_histogram_cumulative(void **state)
     seam_metrics_request(w1, "r", "p", 200, 500, 0, 0, 0);
     seam_metrics_request(w1, "r", "p", 200, 1000, 0, 0, 0);
     seam_metrics_request(w2, "r", "p", 200, 1001, 0, 0, 0);
-    seam_metrics_request(w2, "r", "p", 200, 300000, 0, 0, 0); /* 0.3 s */
+    seam_metrics_request(w2, "r", "p", 200, 300000, 0, 0, 0);   /* 0.3 s */
     seam_metrics_request(w1, "r", "p", 200, 70000000, 0, 0, 0); /* 70 s: only +Inf */
     char *s = render(2);
 #define B(le) "seam_request_duration_seconds_bucket{le=\"" le "\"}"

@@ -38,20 +38,25 @@ static void test_type_per_status(void **state)
         int status;
         const char *type;
     } cases[] = {
-        {400, "invalid_request_error"}, {404, "invalid_request_error"},
-        {405, "invalid_request_error"}, {413, "invalid_request_error"},
-        {422, "invalid_request_error"}, {401, "authentication_error"},
-        {403, "permission_error"},      {408, "timeout_error"},
-        {504, "timeout_error"},         {429, "rate_limit_error"},
-        {500, "api_error"},             {502, "api_error"},
+        {400, "invalid_request_error"},
+        {404, "invalid_request_error"},
+        {405, "invalid_request_error"},
+        {413, "invalid_request_error"},
+        {422, "invalid_request_error"},
+        {401, "authentication_error"},
+        {403, "permission_error"},
+        {408, "timeout_error"},
+        {504, "timeout_error"},
+        {429, "rate_limit_error"},
+        {500, "api_error"},
+        {502, "api_error"},
         {503, "api_error"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         seam_buf b;
         seam_buf_init(&b, 4096);
         assert_string_equal(seam_openai_error_type(cases[i].status), cases[i].type);
-        assert_int_equal(seam_openai_error_json(&b, cases[i].status, "some_code", "went wrong"),
-                         0);
+        assert_int_equal(seam_openai_error_json(&b, cases[i].status, "some_code", "went wrong"), 0);
         assert_error_doc(b.data, b.len, cases[i].type, "some_code", "went wrong");
         seam_buf_free(&b);
     }
@@ -113,10 +118,8 @@ static void test_too_small_buffer_fails(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_type_per_status),
-        cmocka_unit_test(test_message_escaped),
-        cmocka_unit_test(test_appends_after_existing),
-        cmocka_unit_test(test_event_form),
+        cmocka_unit_test(test_type_per_status),        cmocka_unit_test(test_message_escaped),
+        cmocka_unit_test(test_appends_after_existing), cmocka_unit_test(test_event_form),
         cmocka_unit_test(test_too_small_buffer_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
