@@ -15,6 +15,7 @@
  * SIGINT/SIGTERM are taken by the main thread with sigwait(); it then
  * closes a pipe that every worker's loop watches, and joins them. */
 #include "providers/mock_reply.h"
+#include "providers/mock_wire.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -94,7 +95,7 @@ static void send_plan(worker *w, struct evhttp_request *req, const seam_mock_pla
         evhttp_send_reply(req, p->status, p->status == 429 ? "Too Many Requests" : NULL, NULL);
         return;
     }
-    add_header(req, "Content-Type", "text/event-stream");
+    add_header(req, "Content-Type", p->stream_type ? p->stream_type : "text/event-stream");
     add_header(req, "Cache-Control", "no-cache");
     evhttp_send_reply_start(req, p->status, NULL);
     evbuffer_add(w->scratch, p->body.data, p->body.len);
@@ -206,7 +207,8 @@ static void on_pending_timer(evutil_socket_t fd, short what, void *arg)
         /* from here evhttp itself watches for the client going away */
         event_free(pd->watch);
         pd->watch = NULL;
-        add_header(pd->req, "Content-Type", "text/event-stream");
+        add_header(pd->req, "Content-Type",
+                   pd->plan.stream_type ? pd->plan.stream_type : "text/event-stream");
         add_header(pd->req, "Cache-Control", "no-cache");
         evhttp_send_reply_start(pd->req, p->status, NULL);
         pd->head_sent = 1;
@@ -282,17 +284,15 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *path = strncmp(full, "/v1/", 4) == 0 ? full + 3 : full;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     int post = cmd == EVHTTP_REQ_POST, get = cmd == EVHTTP_REQ_GET;
-    int chat = strcmp(path, "/chat/completions") == 0;
-    int embed = strcmp(path, "/embeddings") == 0;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    const seam_mock_wire *wire = seam_mock_wire_find(full, query);
 
-    if ((chat || embed) && post) {
+    if (wire && post) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         size_t n = evbuffer_get_length(in);
         const char *body = n ? (const char *)evbuffer_pullup(in, -1) : "";
         seam_mock_plan p;
-        int rc = chat ? seam_mock_plan_chat(body, n, &w->opts, &p)
-                      : seam_mock_plan_embeddings(body, n, &w->opts, &p);
-        if (rc) {
+        if (wire->plan(full, query, body, n, &w->opts, &p)) {
             send_error(w, req, 500, "seam mock: out of memory", "server_error", NULL);
             return;
         }
@@ -317,7 +317,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
 
     char msg[300];
-    int known = chat || embed || strcmp(path, "/models") == 0 || strcmp(full, "/healthz") == 0;
+    int known = wire || strcmp(path, "/models") == 0 || strcmp(full, "/healthz") == 0;
     const char *method = post ? "POST" : get ? "GET" : "this method";
     snprintf(msg, sizeof msg, known ? "Method not allowed: %s %.200s" : "Invalid URL (%s %.200s)",
              method, full);

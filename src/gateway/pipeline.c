@@ -564,8 +564,12 @@ static void model_call(gw_req *r, seam_op op)
     }
 
     if (r->stream) seam_sse_reader_init(&r->sse, MAX_EVENT);
+    char refuse[256] = "";
     seam_call_req creq = {
         .op = op,
+        .model = r->model,
+        .refuse = refuse,
+        .refuse_len = sizeof refuse,
         .body = body,
         .body_len = body_len,
         .stream = r->stream,

@@ -69,6 +69,32 @@ seam_http_target *seam_http_target_new(const char *url, char *err, size_t errlen
     return t;
 }
 
+seam_http_target *seam_http_target_derive(const seam_http_target *base, const char *path_and_query)
+{
+    seam_http_target *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    /* the origin is the URL up to the third '/' (after "scheme://host:port") */
+    const char *host = strstr(base->url, "://");
+    const char *slash = host ? strchr(host + 3, '/') : NULL;
+    size_t olen = slash ? (size_t)(slash - base->url) : strlen(base->url);
+    size_t n = olen + strlen(path_and_query) + 1;
+    t->url = malloc(n);
+    if (!t->url) goto fail;
+    snprintf(t->url, n, "%.*s%s", (int)olen, base->url, path_and_query);
+    if (base->native) {
+        t->native = 1;
+        t->addr = base->addr;
+        t->addrlen = base->addrlen;
+        t->origin = strdup(base->origin);
+        t->path = strdup(path_and_query);
+        if (!t->origin || !t->path) goto fail;
+    }
+    return t;
+fail:
+    seam_http_target_free(t);
+    return NULL;
+}
+
 void seam_http_target_free(seam_http_target *t)
 {
     if (!t) return;

@@ -49,6 +49,10 @@ typedef struct seam_http_call_opts {
 /* Parses url (http:// or https://).  Returns NULL with err when it is not a
  * URL seam can call.  Blocks on DNS for plain-HTTP hosts: call it at load. */
 seam_http_target *seam_http_target_new(const char *url, char *err, size_t errlen);
+/* A target on the same origin with another path (and query), for vendors
+ * whose URL names the model: no parsing of the origin and no DNS, so it is
+ * cheap enough to make per request. */
+seam_http_target *seam_http_target_derive(const seam_http_target *base, const char *path_and_query);
 void seam_http_target_free(seam_http_target *t);
 const char *seam_http_target_url(const seam_http_target *t);
 

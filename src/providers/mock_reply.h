@@ -69,7 +69,8 @@ typedef struct seam_mock_plan {
     int status; /* HTTP status to send */
     enum seam_mock_fault fault;
     const char *retry_after; /* Retry-After header value (static string), or NULL */
-    int stream;              /* body is SSE (text/event-stream), else JSON */
+    int stream;              /* body is a stream of events, else one JSON body */
+    const char *stream_type; /* Content-Type of a stream; NULL: text/event-stream */
     seam_buf body;           /* the JSON body, or every SSE event back to back */
     size_t *event_ends;      /* stream: event i is body[ends[i-1] .. ends[i]) */
     size_t nevents;

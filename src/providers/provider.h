@@ -41,10 +41,16 @@ typedef struct seam_io {
 
 typedef struct seam_call_req {
     seam_op op;
-    const char *body; /* OpenAI-format request JSON, model already the upstream's */
+    const char *model; /* the upstream's model name (also in body) */
+    const char *body;  /* OpenAI-format request JSON, model already the upstream's */
     size_t body_len;
     int stream;
     int connect_timeout_ms;
+    /* A request the vendor cannot take (a field with no equivalent) is
+     * refused: start() returns NULL and writes here a message that names the
+     * field and the provider; the client gets a 400. */
+    char *refuse;
+    size_t refuse_len;
 } seam_call_req;
 
 typedef struct seam_call_cbs {

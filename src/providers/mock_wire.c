@@ -1,0 +1,45 @@
+/* mock_wire.c — the table of wire formats the mock server speaks. */
+#include "providers/mock_wire.h"
+
+#include <string.h>
+
+/* OpenAI's paths, with or without the /v1 prefix. */
+static int openai_path(const char *path, const char *want)
+{
+    if (strncmp(path, "/v1/", 4) == 0) path += 3;
+    return strcmp(path, want) == 0;
+}
+
+static int match_chat(const char *path, const char *query)
+{
+    return openai_path(path, "/chat/completions");
+}
+
+static int match_embeddings(const char *path, const char *query)
+{
+    return openai_path(path, "/embeddings");
+}
+
+static int plan_chat(const char *path, const char *query, const char *body, size_t n,
+                     seam_mock_opts *o, seam_mock_plan *out)
+{
+    return seam_mock_plan_chat(body, n, o, out);
+}
+
+static int plan_embeddings(const char *path, const char *query, const char *body, size_t n,
+                           seam_mock_opts *o, seam_mock_plan *out)
+{
+    return seam_mock_plan_embeddings(body, n, o, out);
+}
+
+static const seam_mock_wire wires[] = {
+    {"openai-chat", match_chat, plan_chat},
+    {"openai-embeddings", match_embeddings, plan_embeddings},
+};
+
+const seam_mock_wire *seam_mock_wire_find(const char *path, const char *query)
+{
+    for (size_t i = 0; i < sizeof wires / sizeof wires[0]; i++)
+        if (wires[i].match(path, query)) return &wires[i];
+    return NULL;
+}
