@@ -783,6 +783,32 @@ static const struct key_spec openai_keys[] = {
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
 };
 
+static const struct key_spec anthropic_keys[] = {
+    {"type", val_checked, 0},
+    {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
+    {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
+    {"api_version", val_string, offsetof(seam_provider_conf, api_version)},
+};
+
+static const struct key_spec gemini_keys[] = {
+    {"type", val_checked, 0},
+    {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
+    {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
+};
+
+static const struct key_spec azure_keys[] = {
+    {"type", val_checked, 0},
+    {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
+    {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
+    {"api_version", val_string, offsetof(seam_provider_conf, api_version)},
+};
+
+static const struct key_spec bedrock_keys[] = {
+    {"type", val_checked, 0},
+    {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
+    {"region", val_string, offsetof(seam_provider_conf, region)},
+};
+
 static const struct key_spec mock_keys[] = {
     {"type", val_checked, 0},
     {"echo", val_bool, offsetof(seam_provider_conf, mock_echo)},
@@ -799,6 +825,10 @@ static const struct provider_type {
     const char *default_base_url;
 } provider_types[] = {
     {"openai", openai_keys, COUNT(openai_keys), "https://api.openai.com/v1"},
+    {"anthropic", anthropic_keys, COUNT(anthropic_keys), "https://api.anthropic.com"},
+    {"gemini", gemini_keys, COUNT(gemini_keys), "https://generativelanguage.googleapis.com"},
+    {"azure-openai", azure_keys, COUNT(azure_keys), NULL},
+    {"bedrock", bedrock_keys, COUNT(bedrock_keys), NULL},
     {"mock", mock_keys, COUNT(mock_keys), NULL},
 };
 

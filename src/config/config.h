@@ -12,9 +12,13 @@
 
 typedef struct seam_provider_conf {
     const char *name;     /* key under providers: */
-    const char *type;     /* "openai" | "mock" */
-    const char *base_url; /* openai: default "https://api.openai.com/v1"; no trailing '/' */
+    const char *type;     /* "openai" | "anthropic" | "gemini" | "azure-openai" | "bedrock" | "mock" */
+    const char *base_url; /* no trailing '/'; each type has a default but azure-openai
+                           * (required) and bedrock (from the region) */
     const char *api_key;  /* resolved secret, or NULL when none is configured */
+    const char *api_version; /* anthropic: anthropic-version header (default 2023-06-01);
+                              * azure-openai: api-version query (default 2024-10-21) */
+    const char *region;      /* bedrock: AWS region (default $AWS_REGION, $AWS_DEFAULT_REGION) */
     int line;
     /* type mock only: */
     int mock_latency_ms;     /* delay before the first byte, default 0 */

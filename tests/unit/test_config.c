@@ -366,9 +366,10 @@ static void test_missing_fields(void **state)
                "  mock: { type: mock }\n"
                "  local:\n"
                "    base_url: http://127.0.0.1:8000/v1\n",
-               "seam.yaml:3: providers.local.type: required (one of: openai, mock)");
-    expect_err("providers:\n  local:\n",
-               "seam.yaml:2: providers.local.type: required (one of: openai, mock)");
+               "seam.yaml:3: providers.local.type: required (one of: openai, anthropic, gemini, "
+               "azure-openai, bedrock, mock)");
+    expect_err("providers:\n  local:\n", "seam.yaml:2: providers.local.type: required (one of: "
+                                         "openai, anthropic, gemini, azure-openai, bedrock, mock)");
     expect_err("providers: { m: { type: mock } }\n"
                "routes:\n"
                "  chat:\n"
@@ -392,8 +393,9 @@ static void test_missing_fields(void **state)
 
 static void test_bad_provider_type(void **state)
 {
-    expect_err("providers:\n  a: { type: anthropic }\n",
-               "seam.yaml:2: providers.a.type: unknown type \"anthropic\" (one of: openai, mock)");
+    expect_err("providers:\n  a: { type: cohere }\n",
+               "seam.yaml:2: providers.a.type: unknown type \"cohere\" (one of: openai, anthropic, "
+               "gemini, azure-openai, bedrock, mock)");
     expect_err("providers:\n  a: { type: mok }\n",
                "seam.yaml:2: providers.a.type: unknown type \"mok\" (did you mean mock?)");
     expect_err("providers:\n  a: { type: [openai] }\n",

@@ -927,7 +927,8 @@ static void prov_close(prov_fix *f)
 static seam_call *prov_start(prov_fix *f, seam_op op, const char *body, rec *r)
 {
     seam_io io = {f->base, NULL};
-    seam_call_req req = {.op = op, .body = body, .body_len = strlen(body), .connect_timeout_ms = 1000};
+    seam_call_req req = {
+        .op = op, .body = body, .body_len = strlen(body), .connect_timeout_ms = 1000};
     memset(r, 0, sizeof *r);
     r->vt = &seam_provider_mock;
     r->call = seam_provider_mock.start(f->p, &io, &req, &rec_cbs, r);
