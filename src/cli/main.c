@@ -50,7 +50,7 @@ static int run_keys(int argc, char **argv)
     seam_config *cfg = NULL;
     if (config_flag || access(path, F_OK) == 0) {
         char err[512];
-        if (seam_config_load(path, &cfg, err, sizeof err) != 0) {
+        if (seam_config_load_flags(path, SEAM_CONFIG_NO_SECRETS, &cfg, err, sizeof err) != 0) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }

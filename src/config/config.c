@@ -119,6 +119,7 @@ struct loader {
     char path[256]; /* "routes.chat.targets[1].weight", truncated if longer */
     size_t pathlen;
     long budget;
+    int no_secrets; /* SEAM_CONFIG_NO_SECRETS: check secret references, read none */
 };
 
 /* Writes "file:line: key.path: message" (or without the path at the top
@@ -701,6 +702,11 @@ static int val_secret(struct loader *ld, const yaml_node_t *key, const yaml_node
 {
     const char *s;
     if (get_text(ld, val, &s)) return -1;
+    if (ld->no_secrets) {
+        if (strncmp(s, "env:", 4) && strncmp(s, "file:", 5))
+            return fail(ld, val, "write env:NAME or file:PATH, not the secret itself");
+        return 0;
+    }
     const char *secret;
     size_t len;
     seam_buf b;
@@ -1163,7 +1169,16 @@ static int yaml_fail(struct loader *ld, const yaml_parser_t *p, const seam_buf *
 
 int seam_config_load(const char *path, seam_config **out, char *err, size_t errlen)
 {
-    struct loader ld = {.file = path, .err = err, .errlen = errlen, .budget = WALK_BUDGET};
+    return seam_config_load_flags(path, 0, out, err, errlen);
+}
+
+int seam_config_load_flags(const char *path, int flags, seam_config **out, char *err, size_t errlen)
+{
+    struct loader ld = {.file = path,
+                        .err = err,
+                        .errlen = errlen,
+                        .budget = WALK_BUDGET,
+                        .no_secrets = !!(flags & SEAM_CONFIG_NO_SECRETS)};
     seam_buf text;
     yaml_parser_t parser;
     yaml_document_t doc, extra;

@@ -71,6 +71,11 @@ typedef struct seam_config {
 /* Loads and validates path.  Returns 0 and *out, or -1 with a one-line
  * "file:line: key: what is wrong" message in err. */
 int seam_config_load(const char *path, seam_config **out, char *err, size_t errlen);
+/* As seam_config_load; SEAM_CONFIG_NO_SECRETS leaves every api_key NULL
+ * without reading it, for commands that need no provider (seam keys). */
+#define SEAM_CONFIG_NO_SECRETS 1
+int seam_config_load_flags(const char *path, int flags, seam_config **out, char *err,
+                           size_t errlen);
 void seam_config_free(seam_config *cfg);
 
 const seam_provider_conf *seam_config_provider(const seam_config *cfg, const char *name);

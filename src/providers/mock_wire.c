@@ -20,6 +20,25 @@ static int match_embeddings(const char *path, const char *query)
     return openai_path(path, "/embeddings");
 }
 
+/* Azure OpenAI: /openai/deployments/{deployment}/{chat/completions|embeddings} */
+static int azure_path(const char *path, const char *want)
+{
+    const char *p = strstr(path, "/openai/deployments/");
+    if (!p) return 0;
+    p = strchr(p + 20, '/');
+    return p && strcmp(p, want) == 0;
+}
+
+static int match_azure_chat(const char *path, const char *query)
+{
+    return azure_path(path, "/chat/completions");
+}
+
+static int match_azure_embeddings(const char *path, const char *query)
+{
+    return azure_path(path, "/embeddings");
+}
+
 static int plan_chat(const char *path, const char *query, const char *body, size_t n,
                      seam_mock_opts *o, seam_mock_plan *out)
 {
@@ -35,6 +54,9 @@ static int plan_embeddings(const char *path, const char *query, const char *body
 static const seam_mock_wire wires[] = {
     {"openai-chat", match_chat, plan_chat},
     {"openai-embeddings", match_embeddings, plan_embeddings},
+    /* Azure speaks OpenAI's format on its own paths */
+    {"azure-chat", match_azure_chat, plan_chat},
+    {"azure-embeddings", match_azure_embeddings, plan_embeddings},
 };
 
 const seam_mock_wire *seam_mock_wire_find(const char *path, const char *query)

@@ -456,6 +456,27 @@ static void test_secret_literal_refused(void **state)
                "env:OPENAI_API_KEY");
 }
 
+/* seam keys needs storage.url, not the providers' secrets. */
+static void test_no_secrets_flag(void **state)
+{
+    unsetenv("SEAM_TEST_NO_SUCH_KEY");
+    expect_err("providers:\n  openai: { type: openai, api_key: env:SEAM_TEST_NO_SUCH_KEY }\n",
+               "seam.yaml:2: providers.openai.api_key: environment variable "
+               "SEAM_TEST_NO_SUCH_KEY is not set");
+    char err[512];
+    seam_config *cfg = NULL;
+    assert_int_equal(
+        seam_config_load_flags("seam.yaml", SEAM_CONFIG_NO_SECRETS, &cfg, err, sizeof err), 0);
+    assert_null(seam_config_provider(cfg, "openai")->api_key);
+    seam_config_free(cfg);
+    /* a literal secret is still refused */
+    write_file("seam.yaml", "providers:\n  openai: { type: openai, api_key: sk-live-123 }\n");
+    assert_int_equal(
+        seam_config_load_flags("seam.yaml", SEAM_CONFIG_NO_SECRETS, &cfg, err, sizeof err), -1);
+    assert_string_equal(err, "seam.yaml:2: providers.openai.api_key: write env:NAME or file:PATH, "
+                             "not the secret itself");
+}
+
 static void test_env_secret_missing(void **state)
 {
     unsetenv("SEAM_TEST_NO_SUCH_KEY");
@@ -638,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_secret_literal_refused),
         cmocka_unit_test(test_env_secret_missing),
+        cmocka_unit_test(test_no_secrets_flag),
         cmocka_unit_test(test_file_secret),
         cmocka_unit_test(test_bad_duration),
         cmocka_unit_test(test_bad_size),
