@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int seam_cmd_mock(int argc, char **argv);
+#include "cli/cli.h"
 
 #define MAX_WORKERS  256
 #define MAX_BODY     (32 << 20)
