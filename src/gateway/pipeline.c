@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "api/anthropic.h"
 #include "api/json_scan.h"
 #include "api/openai_error.h"
 #include "core/clock.h"
@@ -47,6 +48,10 @@ typedef struct gw_req {
 
     seam_buf upbody;
     seam_buf resp;
+    int anthropic;                /* the client speaks Anthropic's Messages API */
+    seam_anthropic_stream *astream;
+    seam_buf xbody;               /* an Anthropic client's request, in OpenAI's format */
+    seam_buf xout;                /* answer bytes translated for the client */
     seam_sse_reader sse;
     struct event *timer;
     uint64_t deadline_us; /* timeouts.total */
@@ -75,6 +80,8 @@ static gw_req *req_get(seam_worker *w)
         if (!r) return NULL;
         seam_buf_init(&r->upbody, 0);
         seam_buf_init(&r->resp, MAX_RESPONSE);
+        seam_buf_init(&r->xbody, 0);
+        seam_buf_init(&r->xout, MAX_RESPONSE);
         r->timer = evtimer_new(w->base, on_timer, r);
         if (!r->timer) {
             free(r);
@@ -98,6 +105,7 @@ static void req_put(gw_req *r)
     if (r->who) seam_auth_release(w->auth, r->who);
     if (r->rt) seam_runtime_unref(r->rt);
     if (r->stream) seam_sse_reader_free(&r->sse);
+    seam_anthropic_stream_free(r->astream);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -107,13 +115,19 @@ static void req_put(gw_req *r)
     /* keep buffers for reuse unless one request made them large */
     if (r->resp.cap > 1024 * 1024) seam_buf_free(&r->resp);
     if (r->upbody.cap > 1024 * 1024) seam_buf_free(&r->upbody);
+    if (r->xbody.cap > 1024 * 1024) seam_buf_free(&r->xbody);
+    if (r->xout.cap > 1024 * 1024) seam_buf_free(&r->xout);
     seam_buf_reset(&r->resp);
     seam_buf_reset(&r->upbody);
-    seam_buf upbody = r->upbody, resp = r->resp;
+    seam_buf_reset(&r->xbody);
+    seam_buf_reset(&r->xout);
+    seam_buf upbody = r->upbody, resp = r->resp, xbody = r->xbody, xout = r->xout;
     struct event *timer = r->timer;
     memset(r, 0, sizeof *r);
     r->upbody = upbody;
     r->resp = resp;
+    r->xbody = xbody;
+    r->xout = xout;
     r->timer = timer;
     r->next = w->free_reqs;
     w->free_reqs = r;
@@ -126,6 +140,8 @@ void seam_pipeline_free_pool(seam_worker *w)
         w->free_reqs = r->next;
         seam_buf_free(&r->upbody);
         seam_buf_free(&r->resp);
+        seam_buf_free(&r->xbody);
+        seam_buf_free(&r->xout);
         event_free(r->timer);
         free(r);
     }
@@ -230,7 +246,10 @@ static void fail(gw_req *r, int status, const char *code, const char *fmt, ...)
     body = (seam_buf){small, 0, sizeof small, sizeof small - 1};
     small[0] = '\0';
     if (r->started) {
-        seam_openai_error_event(&body, status, code, msg);
+        if (r->anthropic)
+            seam_anthropic_stream_error(r->astream, status, msg, &body);
+        else
+            seam_openai_error_event(&body, status, code, msg);
         seam_http_req *h = r->http;
         record(r, status);
         r->http = NULL;
@@ -239,7 +258,10 @@ static void fail(gw_req *r, int status, const char *code, const char *fmt, ...)
         req_put(r);
         return;
     }
-    seam_openai_error_json(&body, status, code, msg);
+    if (r->anthropic)
+        seam_anthropic_error_json(&body, status, msg);
+    else
+        seam_openai_error_json(&body, status, code, msg);
     char extra[sizeof r->hdrs + 64];
     snprintf(extra, sizeof extra, "%s%s%s%s", r->hdrs, r->retry_after[0] ? "Retry-After: " : "",
              r->retry_after, r->retry_after[0] ? "\r\n" : "");
@@ -297,6 +319,11 @@ static int is_done_marker(const seam_sse_event *ev)
     return ev->data && ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0;
 }
 
+/* What on_event tells seam_sse_feed's caller when it stops early; the
+ * request is never finished from inside the reader's callback. */
+#define EVENT_CLIENT_GONE 1
+#define EVENT_UNREADABLE 2
+
 static int on_event(void *ud, const seam_sse_event *ev)
 {
     gw_req *r = ud;
@@ -313,11 +340,21 @@ static int on_event(void *ud, const seam_sse_event *ev)
             r->has_usage = 1;
         }
     }
-    if (seam_http_stream_write(r->http, ev->raw, ev->raw_len) != 0) {
+    const char *out = ev->raw;
+    size_t n = ev->raw_len;
+    if (r->anthropic) {
+        if (!ev->data) return 0; /* a comment: nothing to say in Anthropic's stream */
+        seam_buf_reset(&r->xout);
+        if (seam_anthropic_stream_event(r->astream, ev->data, ev->data_len, &r->xout) != 0)
+            return EVENT_UNREADABLE;
+        out = r->xout.data;
+        n = r->xout.len;
+    }
+    if (n && seam_http_stream_write(r->http, out, n) != 0) {
         /* the client is gone or too slow: its abort callback finishes r */
         if (r->call) r->prov->vt->cancel(r->call);
         r->call = NULL;
-        return 1;
+        return EVENT_CLIENT_GONE;
     }
     return 0;
 }
@@ -329,7 +366,12 @@ static void on_data(void *ud, const char *p, size_t n)
     if (!r->first_byte_us) r->first_byte_us = seam_now_us();
     if (r->stream && r->up_status == 200) {
         int rc = seam_sse_feed(&r->sse, p, n, on_event, r);
-        if (rc == 1) return; /* stopped: client gone */
+        if (rc == EVENT_CLIENT_GONE) return;
+        if (rc == EVENT_UNREADABLE) {
+            fail(r, 502, "upstream_protocol", "provider '%s' sent a stream event seam cannot read",
+                 r->provider);
+            return;
+        }
         if (rc == SEAM_SSE_TOOBIG) {
             fail(r, 502, "upstream_event_too_large",
                  "provider '%s' sent a stream event over %u bytes", r->provider, MAX_EVENT);
@@ -373,8 +415,8 @@ static void on_done(void *ud, int err)
     if (r->stream && st == 200) {
         /* an event whose last byte was a bare CR is only complete now */
         int rc = seam_sse_finish(&r->sse, on_event, r);
-        if (rc == 1) return; /* the client went away meanwhile */
-        if (rc != 0 || !r->saw_done) {
+        if (rc == EVENT_CLIENT_GONE) return;
+        if (rc != 0 || !r->saw_done || (r->anthropic && !seam_anthropic_stream_done(r->astream))) {
             fail(r, 502, "upstream_incomplete", "provider '%s' ended the stream before [DONE]",
                  r->provider);
             return;
@@ -386,13 +428,21 @@ static void on_done(void *ud, int err)
         req_put(r);
         return;
     }
+    const char *body = r->resp.data ? r->resp.data : "";
     if (st >= 200 && st < 300) {
         seam_usage u;
-        if (seam_json_find_usage(r->resp.data ? r->resp.data : "", r->resp.len, &u) == 0) {
+        if (seam_json_find_usage(body, r->resp.len, &u) == 0) {
             r->usage = u;
             r->has_usage = 1;
         }
-        answer(r, st, "application/json", r->hdrs, r->resp.data ? r->resp.data : "", r->resp.len);
+        if (!r->anthropic) {
+            answer(r, st, "application/json", r->hdrs, body, r->resp.len);
+        } else if (seam_anthropic_response_from_openai(body, r->resp.len, &r->xout) == 0) {
+            answer(r, st, "application/json", r->hdrs, r->xout.data, r->xout.len);
+        } else {
+            fail(r, 502, "upstream_protocol", "provider '%s' sent an answer seam cannot read",
+                 r->provider);
+        }
     } else if (st == 401 || st == 403) {
         fail(r, 502, "upstream_auth", "provider '%s' refused seam's credentials (HTTP %d)",
              r->provider, st);
@@ -402,7 +452,10 @@ static void on_done(void *ud, int err)
     } else if (st >= 400 && st < 500) {
         /* The vendor's own words about the request are the most useful. */
         r->err_code = "upstream_rejected";
-        answer(r, st, "application/json", r->hdrs, r->resp.data ? r->resp.data : "", r->resp.len);
+        if (r->anthropic && seam_anthropic_error_from_openai(st, body, r->resp.len, &r->xout) == 0)
+            answer(r, st, "application/json", r->hdrs, r->xout.data, r->xout.len);
+        else
+            answer(r, st, "application/json", r->hdrs, body, r->resp.len);
     } else {
         fail(r, 502, "upstream_error", "provider '%s' failed (HTTP %d)", r->provider, st);
     }
@@ -437,12 +490,15 @@ void seam_pipeline_abort_all(seam_worker *w)
 static int authenticate(gw_req *r)
 {
     const char *hdr = seam_http_header_get(r->http, "authorization");
-    int rc = seam_auth_check(r->w->auth, hdr, &r->who);
+    const char *xkey = hdr ? NULL : seam_http_header_get(r->http, "x-api-key");
+    int rc = xkey && *xkey ? seam_auth_check_key(r->w->auth, xkey, strlen(xkey), &r->who)
+                           : seam_auth_check(r->w->auth, hdr, &r->who);
     if (rc == 0) return 0;
     r->who = NULL;
     if (rc == SEAM_AUTH_MISSING)
         fail(r, 401, "missing_api_key",
-             "no API key: send the header 'Authorization: Bearer sk-seam-...'");
+             "no API key: send the header 'Authorization: Bearer sk-seam-...' (or "
+             "'x-api-key: sk-seam-...')");
     else
         fail(r, 401, "invalid_api_key", "the API key is not valid or has been revoked");
     return -1;
@@ -510,9 +566,29 @@ static void model_call(gw_req *r, seam_op op)
     const seam_config *cfg = r->rt->cfg;
     if (authenticate(r) != 0) return;
 
-    seam_openai_req q;
+    /* in: the request in OpenAI's format, as the client sent it or translated */
+    const char *in = h->body;
+    size_t in_len = h->body_len;
     seam_json_error jerr;
-    if (seam_openai_scan_request(h->body, h->body_len, &q, &jerr) != 0) {
+    if (r->anthropic) {
+        if (seam_json_validate(in, in_len, &jerr) != 0) {
+            fail(r, 400, "invalid_json", "request body is not valid JSON: %s (line %d, column %d)",
+                 jerr.msg, jerr.line, jerr.column);
+            return;
+        }
+        char why[256];
+        int stream = 0;
+        r->xbody.max = 2 * in_len + 4096;
+        if (seam_anthropic_request_to_openai(in, in_len, &r->xbody, &stream, why, sizeof why) != 0) {
+            fail(r, 400, "invalid_request", "%s", why);
+            return;
+        }
+        in = r->xbody.data;
+        in_len = r->xbody.len;
+    }
+
+    seam_openai_req q;
+    if (seam_openai_scan_request(in, in_len, &q, &jerr) != 0) {
         fail(r, 400, "invalid_json", "request body is not valid JSON: %s (line %d, column %d)",
              jerr.msg, jerr.line, jerr.column);
         return;
@@ -536,7 +612,7 @@ static void model_call(gw_req *r, seam_op op)
         return;
     }
     char model[MAX_MODEL];
-    long mlen_decoded = seam_json_unescape(h->body + q.model.off, q.model.len, model, sizeof model);
+    long mlen_decoded = seam_json_unescape(in + q.model.off, q.model.len, model, sizeof model);
     if (mlen_decoded < 1 || (size_t)mlen_decoded != strlen(model)) {
         fail(r, 400, "invalid_model", "'model' must be a non-empty name under %d bytes", MAX_MODEL);
         return;
@@ -546,15 +622,15 @@ static void model_call(gw_req *r, seam_op op)
     if (resolve(r, model) != 0) return;
 
     /* Forward the client's bytes; splice the model only when it changes. */
-    const char *body = h->body;
-    size_t body_len = h->body_len;
+    const char *body = in;
+    size_t body_len = in_len;
     size_t mlen = strlen(r->model);
-    if (q.model_escaped || mlen != q.model.len || memcmp(r->model, h->body + q.model.off, mlen)) {
+    if (q.model_escaped || mlen != q.model.len || memcmp(r->model, in + q.model.off, mlen)) {
         r->upbody.max = body_len + 2 * MAX_MODEL + 16;
         seam_buf_reset(&r->upbody);
-        if (seam_buf_append(&r->upbody, h->body, q.model.off) ||
+        if (seam_buf_append(&r->upbody, in, q.model.off) ||
             seam_buf_append_json_str(&r->upbody, r->model, mlen) ||
-            seam_buf_append(&r->upbody, h->body + q.model.off + q.model.len,
+            seam_buf_append(&r->upbody, in + q.model.off + q.model.len,
                             body_len - q.model.off - q.model.len)) {
             fail(r, 500, "internal", "out of memory");
             return;
@@ -564,6 +640,10 @@ static void model_call(gw_req *r, seam_op op)
     }
 
     if (r->stream) seam_sse_reader_init(&r->sse, MAX_EVENT);
+    if (r->stream && r->anthropic && !(r->astream = seam_anthropic_stream_new(model))) {
+        fail(r, 500, "internal", "out of memory");
+        return;
+    }
     char refuse[256] = "";
     seam_call_req creq = {
         .op = op,
@@ -586,6 +666,25 @@ static void model_call(gw_req *r, seam_op op)
     }
     seam_http_on_abort(h, on_client_abort, r);
     arm(r, cfg->first_byte_timeout_ms);
+}
+
+/* Anthropic's count_tokens: an estimate made here, no upstream involved. */
+static void count_tokens(gw_req *r)
+{
+    if (authenticate(r) != 0) return;
+    seam_http_req *h = r->http;
+    seam_json_error jerr;
+    if (seam_json_validate(h->body, h->body_len, &jerr) != 0) {
+        fail(r, 400, "invalid_json", "request body is not valid JSON: %s (line %d, column %d)",
+             jerr.msg, jerr.line, jerr.column);
+        return;
+    }
+    char why[256];
+    if (seam_anthropic_count_tokens(h->body, h->body_len, &r->xout, why, sizeof why) != 0) {
+        fail(r, 400, "invalid_request", "%s", why);
+        return;
+    }
+    answer(r, 200, "application/json", "", r->xout.data, r->xout.len);
 }
 
 static void list_models(gw_req *r)
@@ -648,6 +747,12 @@ void seam_pipeline_handle(seam_http_req *h, void *arg)
 
     if (strcmp(p, "/v1/chat/completions") == 0 || strcmp(p, "/chat/completions") == 0) {
         if (post) return model_call(r, SEAM_OP_CHAT);
+    } else if (strcmp(p, "/v1/messages") == 0) {
+        r->anthropic = 1;
+        if (post) return model_call(r, SEAM_OP_CHAT);
+    } else if (strcmp(p, "/v1/messages/count_tokens") == 0) {
+        r->anthropic = 1;
+        if (post) return count_tokens(r);
     } else if (strcmp(p, "/v1/embeddings") == 0 || strcmp(p, "/embeddings") == 0) {
         if (post) return model_call(r, SEAM_OP_EMBEDDINGS);
     } else if (strcmp(p, "/v1/models") == 0 || strcmp(p, "/models") == 0) {

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import { startMock, startSeam } from './lib.mjs';
 
 // Each provider type, as seam.yaml declares it against the mock at `url`
@@ -13,7 +14,7 @@ const PROVIDERS = {
   'azure-openai': (origin) => `{ type: azure-openai, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
 };
 
-let mock, seam, openai;
+let mock, seam, openai, anthropic;
 
 before(async () => {
   mock = await startMock(['--echo']);
@@ -37,6 +38,7 @@ ${routes}
 `,
   });
   openai = new OpenAI({ apiKey: seam.keys.test, baseURL: seam.baseURL, maxRetries: 0 });
+  anthropic = new Anthropic({ apiKey: seam.keys.test, baseURL: seam.url(''), maxRetries: 0 });
 });
 
 after(async () => {
@@ -111,5 +113,63 @@ for (const type of Object.keys(PROVIDERS)) {
     assert.equal(r.calls.length, 1);
     assert.equal(r.calls[0].name, 'lookup_order');
     assert.deepEqual(JSON.parse(r.calls[0].arguments), JSON.parse(plain.choices[0].message.tool_calls[0].function.arguments));
+  });
+}
+
+const anthropicTools = [
+  {
+    name: 'lookup_order',
+    description: 'find an order',
+    input_schema: {
+      type: 'object',
+      properties: { order_id: { type: 'string' }, include_items: { type: 'boolean' } },
+      required: ['order_id'],
+    },
+  },
+];
+
+for (const type of Object.keys(PROVIDERS)) {
+  const model = `r-${type}`;
+  const ask = (content, extra = {}) => ({ model, max_tokens: 256, messages: [{ role: 'user', content }], ...extra });
+
+  test(`anthropic client -> ${type}: plain`, async () => {
+    const m = await anthropic.messages.create(ask(`plain hello to ${type}`, { system: 'be brief' }));
+    assert.equal(m.type, 'message');
+    assert.equal(m.role, 'assistant');
+    assert.equal(m.content[0].type, 'text');
+    assert.equal(m.content[0].text, `plain hello to ${type}`);
+    assert.equal(m.stop_reason, 'end_turn');
+    assert.ok(m.usage.input_tokens > 0 && m.usage.output_tokens > 0, 'usage is never zero');
+  });
+
+  test(`anthropic client -> ${type}: streamed`, async () => {
+    const stream = anthropic.messages.stream(ask(`streamed hello to ${type}`));
+    const events = [];
+    stream.on('streamEvent', (e) => events.push(e.type));
+    const m = await stream.finalMessage();
+    assert.equal(m.content[0].text, `streamed hello to ${type}`);
+    assert.equal(m.stop_reason, 'end_turn');
+    assert.ok(m.usage.output_tokens > 0);
+    assert.equal(events[0], 'message_start');
+    assert.equal(events.at(-1), 'message_stop');
+    assert.ok(events.includes('content_block_delta'));
+  });
+
+  test(`anthropic client -> ${type}: tools`, async () => {
+    const m = await anthropic.messages.create(ask('where is order A-17?', { tools: anthropicTools }));
+    const use = m.content.find((b) => b.type === 'tool_use');
+    assert.equal(m.stop_reason, 'tool_use');
+    assert.equal(use.name, 'lookup_order');
+    assert.ok(use.id);
+    assert.equal(typeof use.input.order_id, 'string');
+  });
+
+  test(`anthropic client -> ${type}: streamed tools`, async () => {
+    const plain = await anthropic.messages.create(ask('where is order A-17?', { tools: anthropicTools }));
+    const m = await anthropic.messages.stream(ask('where is order A-17?', { tools: anthropicTools })).finalMessage();
+    const use = m.content.find((b) => b.type === 'tool_use');
+    assert.equal(m.stop_reason, 'tool_use');
+    assert.equal(use.name, 'lookup_order');
+    assert.deepEqual(use.input, plain.content.find((b) => b.type === 'tool_use').input, 'streamed input reassembles exactly');
   });
 }
