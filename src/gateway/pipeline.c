@@ -659,6 +659,10 @@ static void model_call(gw_req *r, seam_op op)
     r->up_start_us = seam_now_us();
     r->deadline_us = h->start_us + (uint64_t)cfg->total_timeout_ms * 1000;
     r->call = r->prov->vt->start(r->prov, &r->w->io, &creq, &cbs, r);
+    if (!r->call && refuse[0]) {
+        fail(r, 400, "unsupported_by_provider", "%s", refuse);
+        return;
+    }
     if (!r->call) {
         fail(r, 502, "upstream_unavailable", "could not start a call to provider '%s'",
              r->provider);

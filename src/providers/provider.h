@@ -80,6 +80,7 @@ struct seam_provider {
 
 extern const seam_provider_vt seam_provider_openai;
 extern const seam_provider_vt seam_provider_mock;
+extern const seam_provider_vt seam_provider_anthropic;
 extern const seam_provider_vt seam_provider_azure;
 
 /* The adapter for a type name, or NULL. */

@@ -6,6 +6,7 @@
 static const seam_provider_vt *const types[] = {
     &seam_provider_openai,
     &seam_provider_mock,
+    &seam_provider_anthropic,
     &seam_provider_azure,
 };
 

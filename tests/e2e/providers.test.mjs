@@ -12,6 +12,7 @@ import { startMock, startSeam } from './lib.mjs';
 const PROVIDERS = {
   openai: (origin) => `{ type: openai, base_url: "${origin}/v1" }`,
   'azure-openai': (origin) => `{ type: azure-openai, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
+  anthropic: (origin) => `{ type: anthropic, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
 };
 
 let mock, seam, openai, anthropic;
@@ -173,3 +174,10 @@ for (const type of Object.keys(PROVIDERS)) {
     assert.deepEqual(use.input, plain.content.find((b) => b.type === 'tool_use').input, 'streamed input reassembles exactly');
   });
 }
+
+test('a field the provider cannot take is a 400 naming it', async () => {
+  await assert.rejects(
+    openai.chat.completions.create({ model: 'r-anthropic', n: 2, messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e.status === 400 && /\bn\b/.test(e.message) && /anthropic/.test(e.message),
+  );
+});
