@@ -58,6 +58,7 @@ static const seam_mock_wire wires[] = {
     {"azure-chat", match_azure_chat, plan_chat},
     {"azure-embeddings", match_azure_embeddings, plan_embeddings},
     {"anthropic-messages", seam_mock_anthropic_match, seam_mock_anthropic_plan},
+    {"bedrock", seam_mock_bedrock_match, seam_mock_bedrock_plan},
 };
 
 const seam_mock_wire *seam_mock_wire_find(const char *path, const char *query)

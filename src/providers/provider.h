@@ -82,6 +82,7 @@ extern const seam_provider_vt seam_provider_openai;
 extern const seam_provider_vt seam_provider_mock;
 extern const seam_provider_vt seam_provider_anthropic;
 extern const seam_provider_vt seam_provider_azure;
+extern const seam_provider_vt seam_provider_bedrock;
 
 /* The adapter for a type name, or NULL. */
 const seam_provider_vt *seam_provider_find(const char *type);

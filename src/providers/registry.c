@@ -8,6 +8,7 @@ static const seam_provider_vt *const types[] = {
     &seam_provider_mock,
     &seam_provider_anthropic,
     &seam_provider_azure,
+    &seam_provider_bedrock,
 };
 
 const seam_provider_vt *seam_provider_find(const char *type)

@@ -13,6 +13,7 @@ const PROVIDERS = {
   openai: (origin) => `{ type: openai, base_url: "${origin}/v1" }`,
   'azure-openai': (origin) => `{ type: azure-openai, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
   anthropic: (origin) => `{ type: anthropic, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
+  bedrock: (origin) => `{ type: bedrock, base_url: "${origin}", region: us-east-1 }`,
 };
 
 let mock, seam, openai, anthropic;
