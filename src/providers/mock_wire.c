@@ -57,6 +57,7 @@ static const seam_mock_wire wires[] = {
     /* Azure speaks OpenAI's format on its own paths */
     {"azure-chat", match_azure_chat, plan_chat},
     {"azure-embeddings", match_azure_embeddings, plan_embeddings},
+    {"gemini", seam_mock_gemini_match, seam_mock_gemini_plan},
     {"anthropic-messages", seam_mock_anthropic_match, seam_mock_anthropic_plan},
     {"bedrock", seam_mock_bedrock_match, seam_mock_bedrock_plan},
 };

@@ -25,6 +25,11 @@ int seam_mock_anthropic_match(const char *path, const char *query);
 int seam_mock_anthropic_plan(const char *path, const char *query, const char *body, size_t n,
                              seam_mock_opts *o, seam_mock_plan *out);
 
+/* Gemini's wire (mock_gemini.c). */
+int seam_mock_gemini_match(const char *path, const char *query);
+int seam_mock_gemini_plan(const char *path, const char *query, const char *body, size_t n,
+                          seam_mock_opts *o, seam_mock_plan *out);
+
 /* Bedrock's Converse wire (mock_bedrock.c). */
 int seam_mock_bedrock_match(const char *path, const char *query);
 int seam_mock_bedrock_plan(const char *path, const char *query, const char *body, size_t n,

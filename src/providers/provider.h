@@ -81,6 +81,7 @@ struct seam_provider {
 extern const seam_provider_vt seam_provider_openai;
 extern const seam_provider_vt seam_provider_mock;
 extern const seam_provider_vt seam_provider_anthropic;
+extern const seam_provider_vt seam_provider_gemini;
 extern const seam_provider_vt seam_provider_azure;
 extern const seam_provider_vt seam_provider_bedrock;
 

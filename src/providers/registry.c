@@ -7,6 +7,7 @@ static const seam_provider_vt *const types[] = {
     &seam_provider_openai,
     &seam_provider_mock,
     &seam_provider_anthropic,
+    &seam_provider_gemini,
     &seam_provider_azure,
     &seam_provider_bedrock,
 };

@@ -13,6 +13,7 @@ const PROVIDERS = {
   openai: (origin) => `{ type: openai, base_url: "${origin}/v1" }`,
   'azure-openai': (origin) => `{ type: azure-openai, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
   anthropic: (origin) => `{ type: anthropic, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
+  gemini: (origin) => `{ type: gemini, base_url: "${origin}", api_key: "env:SEAM_E2E_KEY" }`,
   bedrock: (origin) => `{ type: bedrock, base_url: "${origin}", region: us-east-1 }`,
 };
 
@@ -182,3 +183,19 @@ test('a field the provider cannot take is a 400 naming it', async () => {
     (e) => e.status === 400 && /\bn\b/.test(e.message) && /anthropic/.test(e.message),
   );
 });
+
+for (const type of ['openai', 'azure-openai', 'gemini']) {
+  test(`openai client -> ${type}: embeddings`, async () => {
+    const r = await openai.embeddings.create({ model: `r-${type}`, input: ['first text', 'second text'] });
+    assert.equal(r.data.length, 2);
+    assert.equal(r.data[1].index, 1);
+    assert.ok(r.data[0].embedding.length > 0);
+    assert.notDeepEqual(r.data[0].embedding, r.data[1].embedding);
+  });
+}
+
+for (const type of ['anthropic', 'bedrock']) {
+  test(`openai client -> ${type}: embeddings are refused, naming the provider`, async () => {
+    await assert.rejects(openai.embeddings.create({ model: `r-${type}`, input: 'x' }), (e) => e.status === 400 && e.message.includes(type));
+  });
+}
