@@ -71,7 +71,8 @@
  *
  * | OpenAI                               | Anthropic                                              |
  * | ------------------------------------ | ------------------------------------------------------ |
- * | id "chatcmpl-X"                      | "msg_X" (the prefix is dropped when present;           |
+ * | id "chatcmpl-X"                      | "msg_X" (the prefix is dropped when present, an id     |
+ * |                                      | already starting "msg_" is kept as it is;              |
  * |                                      | "msg_seam" when there is no id)                        |
  * | model                                | the client's model name when the caller passes it      |
  * |                                      | (seam_anthropic_response_from_openai_model), as        |
@@ -135,7 +136,8 @@ int seam__anthropic_msg_id(seam_buf *out, const char *id, size_t len)
         id += sizeof prefix - 1;
         len -= sizeof prefix - 1;
     }
-    int rc = seam_buf_append_str(out, "msg_");
+    /* an id that already is Anthropic's (an anthropic-type upstream) stays as it is */
+    int rc = len > 4 && !memcmp(id, "msg_", 4) ? 0 : seam_buf_append_str(out, "msg_");
     if (!rc) rc = seam_buf_append(out, id, len);
     return rc;
 }

@@ -139,6 +139,7 @@ for (const type of Object.keys(PROVIDERS)) {
     const m = await anthropic.messages.create(ask(`plain hello to ${type}`, { system: 'be brief' }));
     assert.equal(m.type, 'message');
     assert.equal(m.role, 'assistant');
+    assert.match(m.id, /^msg_(?!msg_)/, 'one msg_ prefix, also when the upstream is Anthropic');
     assert.equal(m.content[0].type, 'text');
     assert.equal(m.content[0].text, `plain hello to ${type}`);
     assert.equal(m.stop_reason, 'end_turn');
