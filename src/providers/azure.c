@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/adapter.h"
+#include "providers/azure_xlate.h"
 
 #define DEFAULT_API_VERSION "2024-10-21"
 
@@ -79,7 +79,7 @@ static int error(int status, const char *p, size_t n, seam_buf *out)
     return copy(p, n, out);
 }
 
-static const seam_adapter_ops ops = {
+const seam_adapter_ops seam_azure_ops = {
     .build = build,
     .response = response,
     .stream = response,
@@ -127,7 +127,7 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
 static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req *req,
                         const seam_call_cbs *cbs, void *ud)
 {
-    return seam_adapter_start(p, &ops, io, req, cbs, ud);
+    return seam_adapter_start(p, &seam_azure_ops, io, req, cbs, ud);
 }
 
 const seam_provider_vt seam_provider_azure = {
