@@ -29,7 +29,10 @@
  * alternating, every content block one known member (blank text refused),
  * image formats, toolResult ids answering the previous turn's toolUse ids,
  * toolConfig present when the conversation holds tool blocks, toolChoice.tool
- * naming a tool, and inferenceConfig's types. */
+ * naming a tool, and inferenceConfig's types.
+ *
+ * What every wire does alike (hashing, counting, faults, stream pieces,
+ * tool input) is in mock_common.c. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,15 +40,11 @@
 #include <string.h>
 
 #include "providers/eventstream.h"
+#include "providers/mock_common.h"
 #include "providers/mock_reply.h"
 #include "providers/mock_wire.h"
 
-#define FNV_INIT         0xcbf29ce484222325ULL
-#define MAX_TEXT_DELTAS  256 /* contentBlockDelta events for a text answer */
-#define MAX_ARG_PIECES   64  /* contentBlockDelta events for a toolUse input */
-#define ARG_PIECE_TARGET 16  /* bytes of input per event, before the caps */
-#define SCHEMA_DEPTH     6
-#define EVENT_TYPE       "application/vnd.amazon.eventstream"
+#define EVENT_TYPE "application/vnd.amazon.eventstream"
 
 /* ---- matching ---- */
 
@@ -74,127 +73,13 @@ int seam_mock_bedrock_match(const char *path, const char *query)
     return converse_path(path, &stream);
 }
 
-/* ---- small helpers (the OpenAI mock's rules, restated for this wire) ---- */
-
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
-static size_t utf8_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80) c++;
-    return c;
-}
-
-static size_t utf8_prefix(const char *s, size_t n, size_t chars)
-{
-    size_t i = 0;
-    while (i < n && chars) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-            i++;
-        chars--;
-    }
-    return i;
-}
-
-static size_t tokens_for(size_t chars)
-{
-    size_t t = (chars + 3) / 4;
-    return t ? t : 1;
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static size_t count_words(const char *s, size_t n)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_space(s[i]) && (i == 0 || is_space(s[i - 1]))) w++;
-    return w;
-}
-
-static size_t text_piece_end(const char *s, size_t n, size_t pos, size_t words)
-{
-    size_t i = pos;
-    while (i < n && words--) {
-        while (i < n && is_space(s[i]))
-            i++;
-        while (i < n && !is_space(s[i]))
-            i++;
-    }
-    return i;
-}
-
-static size_t arg_piece_end(const char *s, size_t n, size_t pos, size_t size)
-{
-    size_t i = pos + size < n ? pos + size : n;
-    while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-        i++;
-    return i;
-}
-
-static int str_is(json_t *v, const char *s)
-{
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
-}
-
-/* -1 for none, else 0..5 = 429, 500, 503, reset, stall, slow. */
-static int fault_directive(const char *s, size_t n)
-{
-    static const char *const tags[] = {"[[mock:429]]",   "[[mock:500]]",   "[[mock:503]]",
-                                       "[[mock:reset]]", "[[mock:stall]]", "[[mock:slow]]"};
-    if (!n || !memmem(s, n, "[[mock:", 7)) return -1;
-    for (int i = 0; i < 6; i++)
-        if (memmem(s, n, tags[i], strlen(tags[i]))) return i;
-    return -1;
-}
-
-/* The OpenAI mock's draw, so one seed gives the same faults on every wire. */
-static int fault_roll(seam_mock_opts *o)
-{
-    if (!o || !(o->fail_rate > 0)) return -1;
-    double u = (double)(xorshift(&o->rng) >> 11) * (1.0 / 9007199254740992.0);
-    if (u >= o->fail_rate) return -1;
-    return (int)(xorshift(&o->rng) % 5);
-}
-
 /* ---- plans ---- */
-
-static void plan_init(seam_mock_plan *p)
-{
-    memset(p, 0, sizeof *p);
-    p->status = 200;
-    p->fault = SEAM_MOCK_OK;
-    seam_buf_init(&p->body, SEAM_MOCK_MAX_REPLY);
-}
 
 /* p becomes status with {"message": message}.  0 or SEAM_BUF_NOMEM. */
 static int aws_error(seam_mock_plan *p, int status, const char *message)
 {
     seam_mock_plan_free(p);
-    plan_init(p);
+    seam_mock_plan_init(p);
     p->status = status;
     int rc = seam_buf_append_str(&p->body, "{\"message\":\"");
     if (!rc) rc = seam_buf_append_json_str(&p->body, message, strlen(message));
@@ -254,12 +139,13 @@ static int check_block(conv *c, seam_mock_plan *p, json_t *b, size_t mi, size_t 
                            "The text field in the ContentBlock object at messages.%zu.content.%zu "
                            "is blank. Add text to the text field, and try again.",
                            mi, bi);
-        c->prompt_chars += utf8_chars(json_string_value(v), json_string_length(v));
+        c->prompt_chars += seam_mock_utf8_chars(json_string_value(v), json_string_length(v));
         return 0;
     }
     if ((v = json_object_get(b, "image"))) {
         json_t *f = json_object_get(v, "format");
-        if (!(str_is(f, "png") || str_is(f, "jpeg") || str_is(f, "gif") || str_is(f, "webp")) ||
+        if (!(seam_mock_str_eq(f, "png") || seam_mock_str_eq(f, "jpeg") ||
+              seam_mock_str_eq(f, "gif") || seam_mock_str_eq(f, "webp")) ||
             !json_is_string(json_object_get(json_object_get(v, "source"), "bytes")))
             return invalid(p,
                            "messages.%zu.content.%zu.image: format must be png, jpeg, gif or "
@@ -301,7 +187,8 @@ static int check_block(conv *c, seam_mock_plan *p, json_t *b, size_t mi, size_t 
         {
             json_t *t = json_object_get(part, "text");
             if (json_is_string(t))
-                c->prompt_chars += utf8_chars(json_string_value(t), json_string_length(t));
+                c->prompt_chars +=
+                    seam_mock_utf8_chars(json_string_value(t), json_string_length(t));
             else if (!json_object_get(part, "json") && !json_object_get(part, "image"))
                 return invalid(p,
                                "messages.%zu.content.%zu.toolResult.content.%zu: text, json "
@@ -335,8 +222,8 @@ static int read_messages(conv *c, seam_mock_plan *p, int *tool_blocks)
         if (rc) break;
         json_t *role = json_object_get(m, "role");
         json_t *content = json_object_get(m, "content");
-        int user = str_is(role, "user");
-        if (!user && !str_is(role, "assistant")) {
+        int user = seam_mock_str_eq(role, "user");
+        if (!user && !seam_mock_str_eq(role, "assistant")) {
             rc = invalid(p, "messages.%zu.role: must be user or assistant", mi);
             break;
         }
@@ -345,8 +232,8 @@ static int read_messages(conv *c, seam_mock_plan *p, int *tool_blocks)
                             "conversation that starts with a user message.");
             break;
         }
-        if (mi > 0 && str_is(json_object_get(json_array_get(messages, mi - 1), "role"),
-                             json_string_value(role))) {
+        if (mi > 0 && seam_mock_str_eq(json_object_get(json_array_get(messages, mi - 1), "role"),
+                                       json_string_value(role))) {
             rc = invalid(p, "A conversation must alternate between user and assistant roles. "
                             "Make sure the conversation alternates between user and assistant "
                             "roles and try again.");
@@ -450,7 +337,8 @@ static int read_request(conv *c, seam_mock_plan *p)
         {
             json_t *t = json_object_get(b, "text");
             if (json_is_string(t))
-                c->prompt_chars += utf8_chars(json_string_value(t), json_string_length(t));
+                c->prompt_chars +=
+                    seam_mock_utf8_chars(json_string_value(t), json_string_length(t));
             else if (!json_object_get(b, "guardContent") && !json_object_get(b, "cachePoint"))
                 return invalid(p, "system.%zu: a text block", i);
         }
@@ -475,59 +363,6 @@ static int read_request(conv *c, seam_mock_plan *p)
 
 /* ---- answers ---- */
 
-static json_t *sample_value(json_t *s, const conv *c, int depth)
-{
-    json_t *en = json_object_get(s, "enum");
-    if (json_is_array(en) && json_array_size(en)) return json_deep_copy(json_array_get(en, 0));
-    json_t *type = json_object_get(s, "type");
-    if (json_is_array(type)) {
-        size_t i;
-        json_t *t, *pick = NULL;
-        json_array_foreach(type, i, t)
-        {
-            if (!str_is(t, "null")) {
-                pick = t;
-                break;
-            }
-        }
-        type = pick;
-    }
-    json_t *props = json_object_get(s, "properties");
-    if (depth < SCHEMA_DEPTH && (str_is(type, "object") || (!type && json_is_object(props)))) {
-        json_t *obj = json_object();
-        const char *key;
-        json_t *sub;
-        if (!obj) return NULL;
-        json_object_foreach(props, key, sub)
-        {
-            json_t *v = sample_value(sub, c, depth + 1);
-            if (!v || json_object_set_new(obj, key, v)) {
-                json_decref(obj);
-                return NULL;
-            }
-        }
-        return obj;
-    }
-    if (str_is(type, "object")) return json_object();
-    if (str_is(type, "array")) {
-        json_t *arr = json_array();
-        json_t *items = json_object_get(s, "items");
-        if (arr && depth < SCHEMA_DEPTH && json_is_object(items)) {
-            json_t *v = sample_value(items, c, depth + 1);
-            if (!v || json_array_append_new(arr, v)) {
-                json_decref(arr);
-                return NULL;
-            }
-        }
-        return arr;
-    }
-    if (str_is(type, "integer") || str_is(type, "number")) return json_integer(1);
-    if (str_is(type, "boolean")) return json_true();
-    if (str_is(type, "null")) return json_null();
-    if (c->user.len) return json_stringn(c->user.data, c->user.len);
-    return json_string("mock");
-}
-
 /* "tooluse_" and 22 characters, as Bedrock's ids look. */
 static void tool_use_id(const conv *c, char out[32])
 {
@@ -535,7 +370,7 @@ static void tool_use_id(const conv *c, char out[32])
     uint64_t h = c->hash;
     memcpy(out, "tooluse_", 8);
     for (int i = 0; i < 22; i++) {
-        if (i == 11) h = fnv1a(&h, sizeof h, FNV_INIT);
+        if (i == 11) h = seam_mock_fnv1a(&h, sizeof h, SEAM_MOCK_FNV_INIT);
         out[8 + i] = abc[h & 63];
         h >>= 6;
     }
@@ -576,72 +411,53 @@ static int whole_answer(seam_mock_plan *p, const conv *c, const answer *a)
 }
 
 typedef struct events {
-    seam_mock_plan *p;
-    size_t cap;
-    int err;
-    unsigned pad; /* varies the "p" padding's length */
+    seam_mock_out o; /* its err: the first failure */
+    unsigned pad;    /* varies the "p" padding's length */
 } events;
 
 /* Appends one event frame whose payload is ev (stolen) plus Bedrock's "p" padding. */
 static void event(events *e, const char *type, json_t *ev)
 {
     static const char pad[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123";
-    if (!e->err && (!ev || json_object_set_new(ev, "p", json_stringn(pad, 1 + e->pad++ % 40))))
-        e->err = SEAM_BUF_NOMEM;
-    char *payload = e->err ? NULL : json_dumps(ev, JSON_COMPACT);
+    if (!e->o.err && (!ev || json_object_set_new(ev, "p", json_stringn(pad, 1 + e->pad++ % 40))))
+        e->o.err = SEAM_BUF_NOMEM;
+    char *payload = e->o.err ? NULL : json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
-    if (!e->err && !payload) e->err = SEAM_BUF_NOMEM;
-    if (e->err) return;
+    if (!e->o.err && !payload) e->o.err = SEAM_BUF_NOMEM;
+    if (e->o.err) return;
     seam_es_header h[3] = {seam_es_string(":event-type", type),
                            seam_es_string(":content-type", "application/json"),
                            seam_es_string(":message-type", "event")};
-    int rc = seam_es_encode(&e->p->body, h, 3, payload, strlen(payload));
+    int rc = seam_es_encode(e->o.b, h, 3, payload, strlen(payload));
     free(payload);
     if (rc) {
-        e->err = rc == SEAM_BUF_TOOBIG ? SEAM_BUF_TOOBIG : SEAM_BUF_NOMEM;
+        e->o.err = rc == SEAM_BUF_TOOBIG ? SEAM_BUF_TOOBIG : SEAM_BUF_NOMEM;
         return;
     }
-    seam_mock_plan *p = e->p;
-    if (p->nevents == e->cap) {
-        size_t ncap = e->cap ? e->cap * 2 : 16;
-        size_t *ends = realloc(p->event_ends, ncap * sizeof *ends);
-        if (!ends) {
-            e->err = SEAM_BUF_NOMEM;
-            return;
-        }
-        p->event_ends = ends;
-        e->cap = ncap;
-    }
-    p->event_ends[p->nevents++] = p->body.len;
+    seam_mock_event_end(&e->o);
 }
 
 static int stream_answer(seam_mock_plan *p, const conv *c, const answer *a)
 {
-    events e = {.p = p};
+    events e = {.o = seam_mock_out_plan(p)};
     event(&e, "messageStart", json_pack("{s:s}", "role", "assistant"));
     if (a->input) {
         event(&e, "contentBlockStart",
               json_pack("{s:i, s:{s:{s:s, s:s}}}", "contentBlockIndex", 0, "start", "toolUse",
                         "toolUseId", a->id, "name",
                         json_string_value(json_object_get(c->tool, "name"))));
-        size_t want = (a->len + ARG_PIECE_TARGET - 1) / ARG_PIECE_TARGET;
-        if (want < 3) want = 3;
-        if (want > MAX_ARG_PIECES) want = MAX_ARG_PIECES;
-        size_t size = (a->len + want - 1) / want;
-        if (!size) size = 1;
-        for (size_t pos = 0; pos < a->len && !e.err;) {
-            size_t end = arg_piece_end(a->text, a->len, pos, size);
+        size_t size = seam_mock_arg_piece_size(a->len);
+        for (size_t pos = 0; pos < a->len && !e.o.err;) {
+            size_t end = seam_mock_arg_piece_end(a->text, a->len, pos, size);
             event(&e, "contentBlockDelta",
                   json_pack("{s:i, s:{s:{s:s%}}}", "contentBlockIndex", 0, "delta", "toolUse",
                             "input", a->text + pos, end - pos));
             pos = end;
         }
     } else {
-        size_t words = count_words(a->text, a->len);
-        size_t per = (words + MAX_TEXT_DELTAS - 1) / MAX_TEXT_DELTAS;
-        if (!per) per = 1;
-        for (size_t pos = 0; pos < a->len && !e.err;) {
-            size_t end = text_piece_end(a->text, a->len, pos, per);
+        size_t per = seam_mock_words_per_delta(a->text, a->len);
+        for (size_t pos = 0; pos < a->len && !e.o.err;) {
+            size_t end = seam_mock_text_piece_end(a->text, a->len, pos, per);
             event(&e, "contentBlockDelta",
                   json_pack("{s:i, s:{s:s%}}", "contentBlockIndex", 0, "delta", "text",
                             a->text + pos, end - pos));
@@ -652,7 +468,7 @@ static int stream_answer(seam_mock_plan *p, const conv *c, const answer *a)
     event(&e, "messageStop", json_pack("{s:s}", "stopReason", a->stop));
     event(&e, "metadata",
           json_pack("{s:o, s:{s:i}}", "usage", usage_json(a), "metrics", "latencyMs", 0));
-    return e.err;
+    return e.o.err;
 }
 
 /* Applies fault f: 1 when p is complete (an error status or a reset), 0 to go on. */
@@ -674,19 +490,13 @@ static int apply_fault(seam_mock_plan *p, int f)
         p->fault = SEAM_MOCK_STATUS;
         return 1;
     }
-    if (f == 3) {
-        p->fault = SEAM_MOCK_RESET;
-        p->status = 0;
-        return 1;
-    }
-    p->fault = f == 4 ? SEAM_MOCK_STALL : SEAM_MOCK_SLOW;
-    return 0;
+    return seam_mock_fault_bodiless(p, f);
 }
 
 int seam_mock_bedrock_plan(const char *path, const char *query, const char *body, size_t n,
                            seam_mock_opts *o, seam_mock_plan *p)
 {
-    plan_init(p);
+    seam_mock_plan_init(p);
     conv c;
     memset(&c, 0, sizeof c);
     seam_buf_init(&c.user, SEAM_MOCK_MAX_REPLY);
@@ -703,21 +513,17 @@ int seam_mock_bedrock_plan(const char *path, const char *query, const char *body
     rc = read_request(&c, p);
     if (rc) goto done;
 
-    int f = fault_directive(c.user.data, c.user.len);
-    if (f < 0) f = fault_roll(o);
+    int f = seam_mock_fault_directive(c.user.data, c.user.len);
+    if (f < 0) f = seam_mock_fault_roll(o);
     rc = apply_fault(p, f);
     if (rc) goto done;
     if (p->fault == SEAM_MOCK_STALL && !c.stream) goto done; /* nothing will be sent */
 
-    c.hash = fnv1a(body, n, FNV_INIT);
-    char sentence[96];
+    c.hash = seam_mock_fnv1a(body, n, SEAM_MOCK_FNV_INIT);
+    char sentence[SEAM_MOCK_SENTENCE_MAX];
     if (c.tool) {
-        a.input =
-            sample_value(json_object_get(json_object_get(c.tool, "inputSchema"), "json"), &c, 0);
-        if (a.input && !json_is_object(a.input)) {
-            json_decref(a.input);
-            a.input = json_object();
-        }
+        a.input = seam_mock_tool_input(
+            json_object_get(json_object_get(c.tool, "inputSchema"), "json"), &c.user);
         args = a.input ? json_dumps(a.input, JSON_COMPACT) : NULL;
         if (!args) {
             rc = SEAM_BUF_NOMEM;
@@ -727,37 +533,20 @@ int seam_mock_bedrock_plan(const char *path, const char *query, const char *body
         a.len = strlen(args);
         a.stop = "tool_use";
         tool_use_id(&c, a.id);
-        json_t *name = json_object_get(c.tool, "name");
-        a.out_tokens = tokens_for(utf8_chars(json_string_value(name), json_string_length(name)) +
-                                  utf8_chars(args, a.len));
+        a.out_tokens = seam_mock_call_tokens(json_object_get(c.tool, "name"), args, a.len);
     } else {
-        if (o && o->echo && c.user.len) {
-            a.text = c.user.data;
-            a.len = c.user.len;
-        } else {
-            int k = snprintf(sentence, sizeof sentence,
-                             "This is a mock reply from seam to a message of %zu words.",
-                             count_words(c.user.data, c.user.len));
-            a.text = sentence;
-            a.len = (size_t)k;
-        }
-        size_t chars = utf8_chars(a.text, a.len);
-        if (c.max_tokens && chars > c.max_tokens * 4) {
-            a.len = utf8_prefix(a.text, a.len, c.max_tokens * 4);
-            chars = c.max_tokens * 4;
-            a.stop = "max_tokens";
-        }
-        a.out_tokens = tokens_for(chars);
+        int cut; /* echo needs text here: an empty user turn gets the sentence */
+        a.len = seam_mock_reply_text(o, c.user.len != 0, &c.user, sentence, &a.text);
+        a.out_tokens = seam_mock_cut_text(a.text, &a.len, c.max_tokens, &cut);
+        if (cut) a.stop = "max_tokens";
     }
-    a.in_tokens = tokens_for(c.prompt_chars);
+    a.in_tokens = seam_mock_tokens_for(c.prompt_chars);
 
     if (c.stream) {
         p->stream = 1;
         p->stream_type = EVENT_TYPE;
         rc = stream_answer(p, &c, &a);
-        if (p->fault == SEAM_MOCK_STALL)
-            p->stall_after =
-                p->nevents < SEAM_MOCK_STALL_AFTER ? p->nevents : SEAM_MOCK_STALL_AFTER;
+        seam_mock_plan_stall(p);
     } else {
         rc = whole_answer(p, &c, &a);
     }

@@ -28,8 +28,9 @@
  * "RESOURCE_EXHAUSTED","details":[RetryInfo]}}, 500 INTERNAL, 503
  * UNAVAILABLE.  Bad requests get 400 INVALID_ARGUMENT.
  *
- * The hashing and sampling helpers repeat a few lines of mock_reply.c on
- * purpose: each wire reads on its own, and they change for its vendor. */
+ * What every wire does alike (hashing, counting, faults, text pieces,
+ * embedding vectors) is in mock_common.c; the schema sampler stays here
+ * because Gemini's Schema is its own dialect (upper-case types, anyOf). */
 #include "providers/mock_wire.h"
 
 #include <jansson.h>
@@ -37,169 +38,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/mock_common.h"
+
 #define EMBED_DEFAULT_DIMS 8
 #define MAX_BATCH          100 /* batchEmbedContents' limit */
 #define WORDS_PER_EVENT    3
 #define MAX_TEXT_EVENTS    256
 #define SCHEMA_DEPTH       6
 
-/* ---- hashing, randomness, counting ---- */
-
-#define FNV_INIT 0xcbf29ce484222325ULL
-
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
-static size_t utf8_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80) c++;
-    return c;
-}
-
-static size_t utf8_prefix(const char *s, size_t n, size_t chars)
-{
-    size_t i = 0;
-    while (i < n && chars) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-            i++;
-        chars--;
-    }
-    return i;
-}
-
-static size_t tokens_for(size_t chars)
-{
-    size_t t = (chars + 3) / 4;
-    return t ? t : 1;
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static size_t count_words(const char *s, size_t n)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_space(s[i]) && (i == 0 || is_space(s[i - 1]))) w++;
-    return w;
-}
-
-static double root2(double x)
-{
-    if (x <= 0) return 0;
-    double r = x > 1 ? x : 1;
-    for (int i = 0; i < 64; i++) {
-        double next = 0.5 * (r + x / r);
-        if (next >= r) break;
-        r = next;
-    }
-    return r;
-}
-
-/* ---- writing ---- */
-
-typedef struct out {
-    seam_buf *b;
-    int err;
-} out;
-
-static void put(out *o, const char *s, size_t n)
-{
-    if (!o->err) o->err = seam_buf_append(o->b, s, n);
-}
-
-static void put_s(out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void put_u(out *o, unsigned long long v)
-{
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%llu", v);
-    put(o, tmp, (size_t)n);
-}
-
-static void put_str(out *o, const char *s, size_t n)
-{
-    put(o, "\"", 1);
-    if (!o->err) o->err = seam_buf_append_json_str(o->b, s, n);
-    put(o, "\"", 1);
-}
-
-static void plan_init(seam_mock_plan *p)
-{
-    memset(p, 0, sizeof *p);
-    p->status = 200;
-    p->fault = SEAM_MOCK_OK;
-    seam_buf_init(&p->body, SEAM_MOCK_MAX_REPLY);
-}
-
-/* Records that an event ends at the body's current length. */
-static void event_end(seam_mock_plan *p, out *o, size_t *cap)
-{
-    if (o->err) return;
-    if (p->nevents == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        size_t *e = realloc(p->event_ends, ncap * sizeof *e);
-        if (!e) {
-            o->err = SEAM_BUF_NOMEM;
-            return;
-        }
-        p->event_ends = e;
-        *cap = ncap;
-    }
-    p->event_ends[p->nevents++] = p->body.len;
-}
-
 /* Google's error body.  Returns 0 or SEAM_BUF_NOMEM (p then empty). */
 static int g_error(seam_mock_plan *p, int code, const char *status, const char *message)
 {
     seam_mock_plan_free(p);
-    plan_init(p);
+    seam_mock_plan_init(p);
     p->status = code;
-    out o = {&p->body, 0};
-    put_s(&o, "{\"error\":{\"code\":");
-    put_u(&o, (unsigned)code);
-    put_s(&o, ",\"message\":");
-    put_str(&o, message, strlen(message));
-    put_s(&o, ",\"status\":\"");
-    put_s(&o, status);
-    put_s(&o, "\"");
+    seam_mock_out o = seam_mock_out_plan(p);
+    seam_mock_put_s(&o, "{\"error\":{\"code\":");
+    seam_mock_put_u(&o, (unsigned)code);
+    seam_mock_put_s(&o, ",\"message\":");
+    seam_mock_put_str(&o, message, strlen(message));
+    seam_mock_put_s(&o, ",\"status\":\"");
+    seam_mock_put_s(&o, status);
+    seam_mock_put_s(&o, "\"");
     if (code == 429)
-        put_s(&o, ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
-                  "\"retryDelay\":\"1s\"}]");
-    put_s(&o, "}}");
+        seam_mock_put_s(&o, ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+                            "\"retryDelay\":\"1s\"}]");
+    seam_mock_put_s(&o, "}}");
     if (o.err) {
         seam_mock_plan_free(p);
         return SEAM_BUF_NOMEM;
@@ -229,24 +93,6 @@ static int finish(seam_mock_plan *p, int rc)
 
 /* ---- faults ---- */
 
-static int fault_directive(const char *s, size_t n)
-{
-    static const char *const tags[] = {"[[mock:429]]",   "[[mock:500]]",   "[[mock:503]]",
-                                       "[[mock:reset]]", "[[mock:stall]]", "[[mock:slow]]"};
-    if (!s || !n || !memmem(s, n, "[[mock:", 7)) return -1;
-    for (int i = 0; i < 6; i++)
-        if (memmem(s, n, tags[i], strlen(tags[i]))) return i;
-    return -1;
-}
-
-static int fault_roll(seam_mock_opts *o)
-{
-    if (!o || !(o->fail_rate > 0)) return -1;
-    double u = (double)(xorshift(&o->rng) >> 11) * (1.0 / 9007199254740992.0);
-    if (u >= o->fail_rate) return -1;
-    return (int)(xorshift(&o->rng) % 5);
-}
-
 /* 1 when the plan is complete (status or reset), 0 to build the reply, <0 on error. */
 static int apply_fault(seam_mock_plan *p, int f)
 {
@@ -259,7 +105,8 @@ static int apply_fault(seam_mock_plan *p, int f)
         {500, "INTERNAL",
          "An internal error has occurred. Please retry or report in "
          "https://developers.generativeai.google/guide/troubleshooting (injected by seam mock)"},
-        {503, "UNAVAILABLE", "The model is overloaded. Please try again later. (injected by seam mock)"},
+        {503, "UNAVAILABLE",
+         "The model is overloaded. Please try again later. (injected by seam mock)"},
     };
     if (f < 0) return 0;
     if (f <= 2) {
@@ -269,13 +116,7 @@ static int apply_fault(seam_mock_plan *p, int f)
         p->retry_after = errs[f].code == 429 ? "1" : NULL;
         return 1;
     }
-    if (f == 3) {
-        p->fault = SEAM_MOCK_RESET;
-        p->status = 0;
-        return 1;
-    }
-    p->fault = f == 4 ? SEAM_MOCK_STALL : SEAM_MOCK_SLOW;
-    return 0;
+    return seam_mock_fault_bodiless(p, f);
 }
 
 /* ---- paths ---- */
@@ -342,11 +183,6 @@ int seam_mock_gemini_match(const char *path, const char *query)
 
 /* ---- generateContent ---- */
 
-static int str_eq(json_t *v, const char *s)
-{
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
-}
-
 /* Gemini's Type enum is upper case; JSON Schema (parametersJsonSchema) is not. */
 static int type_is(json_t *t, const char *want)
 {
@@ -364,8 +200,8 @@ typedef struct gen {
     int has_user;
     int last_is_response; /* the last turn answers a function call */
     size_t prompt_chars;
-    json_t *fn;       /* the functionDeclaration to call, or NULL */
-    int signs;        /* a Gemini 3 model: thought signatures */
+    json_t *fn; /* the functionDeclaration to call, or NULL */
+    int signs;  /* a Gemini 3 model: thought signatures */
     uint64_t hash;
 } gen;
 
@@ -376,7 +212,8 @@ static void count_parts(json_t *parts, size_t *chars)
     json_array_foreach(parts, i, part)
     {
         json_t *t = json_object_get(part, "text");
-        if (json_is_string(t)) *chars += utf8_chars(json_string_value(t), json_string_length(t));
+        if (json_is_string(t))
+            *chars += seam_mock_utf8_chars(json_string_value(t), json_string_length(t));
     }
 }
 
@@ -395,10 +232,10 @@ static int gen_read(gen *g, seam_mock_plan *p)
         if (!json_is_object(c) || !json_is_array(parts) || !json_array_size(parts))
             return reject(p, "* GenerateContentRequest.contents.parts: contents.parts must not "
                              "be empty.\n");
-        if (role && !str_eq(role, "user") && !str_eq(role, "model"))
+        if (role && !seam_mock_str_eq(role, "user") && !seam_mock_str_eq(role, "model"))
             return reject(p, "Please use a valid role: user, model.");
         count_parts(parts, &g->prompt_chars);
-        int user = !role || str_eq(role, "user");
+        int user = !role || seam_mock_str_eq(role, "user");
         int has_text = 0, has_response = 0, first_call = 1;
         size_t j;
         json_t *part;
@@ -426,8 +263,8 @@ static int gen_read(gen *g, seam_mock_plan *p)
         json_array_foreach(json_object_get(json_array_get(contents, last_user), "parts"), i, part)
         {
             json_t *t = json_object_get(part, "text");
-            if (json_is_string(t) && seam_buf_append(&g->user, json_string_value(t),
-                                                     json_string_length(t)))
+            if (json_is_string(t) &&
+                seam_buf_append(&g->user, json_string_value(t), json_string_length(t)))
                 return SEAM_BUF_NOMEM;
         }
     }
@@ -448,8 +285,8 @@ static int gen_read(gen *g, seam_mock_plan *p)
 
     json_t *fcc = json_object_get(json_object_get(g->root, "toolConfig"), "functionCallingConfig");
     json_t *mode = json_object_get(fcc, "mode");
-    if (str_eq(mode, "NONE")) return 0;
-    int any = str_eq(mode, "ANY");
+    if (seam_mock_str_eq(mode, "NONE")) return 0;
+    int any = seam_mock_str_eq(mode, "ANY");
     json_t *allowed = json_object_get(fcc, "allowedFunctionNames");
     if (g->last_is_response && !any) return 0;
     json_t *tool;
@@ -533,105 +370,92 @@ typedef struct reply {
 } reply;
 
 /* The candidates array with text[0..len) (or the call) in each; finish may be NULL. */
-static void put_candidates(out *o, const gen *g, const reply *r, const char *text, size_t len,
-                           const char *finish)
+static void put_candidates(seam_mock_out *o, const gen *g, const reply *r, const char *text,
+                           size_t len, const char *finish)
 {
-    put_s(o, "\"candidates\":[");
+    seam_mock_put_s(o, "\"candidates\":[");
     for (int i = 0; i < g->candidates; i++) {
-        if (i) put_s(o, ",");
-        put_s(o, "{\"content\":{\"parts\":[");
+        if (i) seam_mock_put_s(o, ",");
+        seam_mock_put_s(o, "{\"content\":{\"parts\":[");
         if (r->args) {
             json_t *name = json_object_get(g->fn, "name");
-            put_s(o, "{\"functionCall\":{\"name\":");
-            put_str(o, json_string_value(name), json_string_length(name));
-            put_s(o, ",\"args\":");
+            seam_mock_put_s(o, "{\"functionCall\":{\"name\":");
+            seam_mock_put_str(o, json_string_value(name), json_string_length(name));
+            seam_mock_put_s(o, ",\"args\":");
             char *a = json_dumps(r->args, JSON_COMPACT);
             if (!a) o->err = SEAM_BUF_NOMEM;
-            put_s(o, a ? a : "{}");
+            seam_mock_put_s(o, a ? a : "{}");
             free(a);
-            put_s(o, "}");
+            seam_mock_put_s(o, "}");
             if (g->signs) {
                 char sig[48];
                 uint64_t s = g->hash ^ (uint64_t)(i + 1);
-                snprintf(sig, sizeof sig, "c2VhbS1tb2Nr%016llx", (unsigned long long)splitmix(&s));
-                put_s(o, ",\"thoughtSignature\":\"");
-                put_s(o, sig);
-                put_s(o, "\"");
+                snprintf(sig, sizeof sig, "c2VhbS1tb2Nr%016llx",
+                         (unsigned long long)seam_mock_splitmix(&s));
+                seam_mock_put_s(o, ",\"thoughtSignature\":\"");
+                seam_mock_put_s(o, sig);
+                seam_mock_put_s(o, "\"");
             }
-            put_s(o, "}");
+            seam_mock_put_s(o, "}");
         } else {
-            put_s(o, "{\"text\":");
-            put_str(o, text, len);
-            put_s(o, "}");
+            seam_mock_put_s(o, "{\"text\":");
+            seam_mock_put_str(o, text, len);
+            seam_mock_put_s(o, "}");
         }
-        put_s(o, "],\"role\":\"model\"}");
+        seam_mock_put_s(o, "],\"role\":\"model\"}");
         if (finish) {
-            put_s(o, ",\"finishReason\":\"");
-            put_s(o, finish);
-            put_s(o, "\"");
+            seam_mock_put_s(o, ",\"finishReason\":\"");
+            seam_mock_put_s(o, finish);
+            seam_mock_put_s(o, "\"");
         }
-        put_s(o, ",\"index\":");
-        put_u(o, (unsigned)i);
-        put_s(o, "}");
+        seam_mock_put_s(o, ",\"index\":");
+        seam_mock_put_u(o, (unsigned)i);
+        seam_mock_put_s(o, "}");
     }
-    put_s(o, "]");
+    seam_mock_put_s(o, "]");
 }
 
-static void put_usage(out *o, size_t prompt, size_t completion, int final)
+static void put_usage(seam_mock_out *o, size_t prompt, size_t completion, int final)
 {
-    put_s(o, "\"usageMetadata\":{\"promptTokenCount\":");
-    put_u(o, prompt);
+    seam_mock_put_s(o, "\"usageMetadata\":{\"promptTokenCount\":");
+    seam_mock_put_u(o, prompt);
     if (final) {
-        put_s(o, ",\"candidatesTokenCount\":");
-        put_u(o, completion);
+        seam_mock_put_s(o, ",\"candidatesTokenCount\":");
+        seam_mock_put_u(o, completion);
     }
-    put_s(o, ",\"totalTokenCount\":");
-    put_u(o, prompt + (final ? completion : 0));
-    put_s(o, ",\"promptTokensDetails\":[{\"modality\":\"TEXT\",\"tokenCount\":");
-    put_u(o, prompt);
-    put_s(o, "}]}");
+    seam_mock_put_s(o, ",\"totalTokenCount\":");
+    seam_mock_put_u(o, prompt + (final ? completion : 0));
+    seam_mock_put_s(o, ",\"promptTokensDetails\":[{\"modality\":\"TEXT\",\"tokenCount\":");
+    seam_mock_put_u(o, prompt);
+    seam_mock_put_s(o, "}]}");
 }
 
-static void put_tail(out *o, const gen *g)
+static void put_tail(seam_mock_out *o, const gen *g)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%016llx", (unsigned long long)g->hash);
-    put_s(o, ",\"modelVersion\":");
-    put_str(o, g->r.model, g->r.model_len);
-    put_s(o, ",\"responseId\":\"");
-    put_s(o, id);
-    put_s(o, "\"}");
+    seam_mock_put_s(o, ",\"modelVersion\":");
+    seam_mock_put_str(o, g->r.model, g->r.model_len);
+    seam_mock_put_s(o, ",\"responseId\":\"");
+    seam_mock_put_hex(o, g->hash);
+    seam_mock_put_s(o, "\"}");
 }
 
 /* One GenerateContentResponse as a stream event. */
-static void put_event(seam_mock_plan *p, out *o, size_t *cap, const gen *g, const reply *r,
+static void put_event(seam_mock_plan *p, seam_mock_out *o, const gen *g, const reply *r,
                       const char *text, size_t len, int last, size_t prompt)
 {
     if (g->sse)
-        put_s(o, "data: {");
+        seam_mock_put_s(o, "data: {");
     else
-        put_s(o, p->nevents ? ",\r\n{" : "[{");
+        seam_mock_put_s(o, p->nevents ? ",\r\n{" : "[{");
     put_candidates(o, g, r, text, len, last ? r->finish : NULL);
-    put_s(o, ",");
+    seam_mock_put_s(o, ",");
     put_usage(o, prompt, r->tokens * (size_t)g->candidates, last);
     put_tail(o, g);
     if (g->sse)
-        put_s(o, "\r\n\r\n");
+        seam_mock_put_s(o, "\r\n\r\n");
     else if (last)
-        put_s(o, "]");
-    event_end(p, o, cap);
-}
-
-static size_t text_piece_end(const char *s, size_t n, size_t pos, size_t words)
-{
-    size_t i = pos;
-    while (i < n && words--) {
-        while (i < n && is_space(s[i]))
-            i++;
-        while (i < n && !is_space(s[i]))
-            i++;
-    }
-    return i;
+        seam_mock_put_s(o, "]");
+    seam_mock_event_end(o);
 }
 
 static int plan_generate(const route *rt, const char *query, const char *req, size_t n,
@@ -642,8 +466,8 @@ static int plan_generate(const route *rt, const char *query, const char *req, si
     g.r = *rt;
     g.stream = rt->method == M_STREAM;
     g.sse = g.stream && query_has(query, "alt=sse");
-    g.signs = rt->model_len > 8 && strncmp(rt->model, "gemini-", 7) == 0 &&
-              rt->model[7] >= '3' && rt->model[7] <= '9';
+    g.signs = rt->model_len > 8 && strncmp(rt->model, "gemini-", 7) == 0 && rt->model[7] >= '3' &&
+              rt->model[7] <= '9';
     seam_buf_init(&g.user, SEAM_MOCK_MAX_REPLY);
     reply r = {.finish = "STOP"};
     int rc;
@@ -658,8 +482,8 @@ static int plan_generate(const route *rt, const char *query, const char *req, si
         rc = rc > 0 ? 0 : finish(p, rc);
         goto done;
     }
-    int f = fault_directive(g.user.data, g.user.len);
-    if (f < 0) f = fault_roll(opts);
+    int f = seam_mock_fault_directive(g.user.data, g.user.len);
+    if (f < 0) f = seam_mock_fault_roll(opts);
     rc = apply_fault(p, f);
     if (rc) {
         if (rc > 0) rc = 0;
@@ -667,12 +491,12 @@ static int plan_generate(const route *rt, const char *query, const char *req, si
     }
     if (p->fault == SEAM_MOCK_STALL && !g.stream) goto done;
 
-    g.hash = fnv1a(req, n, FNV_INIT);
-    char sentence[96];
+    g.hash = seam_mock_fnv1a(req, n, SEAM_MOCK_FNV_INIT);
+    char sentence[SEAM_MOCK_SENTENCE_MAX];
     if (g.fn) {
-        r.args = sample_value(json_object_get(g.fn, "parameters"), &g, 0);
-        if (!json_object_get(g.fn, "parameters"))
-            r.args = sample_value(json_object_get(g.fn, "parametersJsonSchema"), &g, 0);
+        json_t *schema = json_object_get(g.fn, "parameters");
+        if (!schema) schema = json_object_get(g.fn, "parametersJsonSchema");
+        r.args = sample_value(schema, &g, 0);
         if (r.args && !json_is_object(r.args)) {
             json_decref(r.args);
             r.args = json_object();
@@ -683,59 +507,46 @@ static int plan_generate(const route *rt, const char *query, const char *req, si
         }
         char *a = json_dumps(r.args, JSON_COMPACT);
         json_t *name = json_object_get(g.fn, "name");
-        r.tokens = tokens_for(utf8_chars(json_string_value(name), json_string_length(name)) +
-                              (a ? utf8_chars(a, strlen(a)) : 2));
+        r.tokens = seam_mock_tokens_for(
+            seam_mock_utf8_chars(json_string_value(name), json_string_length(name)) +
+            (a ? seam_mock_utf8_chars(a, strlen(a)) : 2));
         free(a);
     } else {
-        if (opts && opts->echo && g.has_user) {
-            r.text = g.user.data ? g.user.data : "";
-            r.len = g.user.len;
-        } else {
-            int k = snprintf(sentence, sizeof sentence,
-                             "This is a mock reply from seam to a message of %zu words.",
-                             count_words(g.user.data, g.user.len));
-            r.text = sentence;
-            r.len = (size_t)k;
-        }
-        size_t chars = utf8_chars(r.text, r.len);
-        if (g.max_tokens && chars > g.max_tokens * 4) {
-            r.len = utf8_prefix(r.text, r.len, g.max_tokens * 4);
-            chars = g.max_tokens * 4;
-            r.finish = "MAX_TOKENS";
-        }
-        r.tokens = tokens_for(chars);
+        int cut;
+        r.len = seam_mock_reply_text(opts, g.has_user, &g.user, sentence, &r.text);
+        r.tokens = seam_mock_cut_text(r.text, &r.len, g.max_tokens, &cut);
+        if (cut) r.finish = "MAX_TOKENS";
     }
-    size_t prompt = tokens_for(g.prompt_chars);
+    size_t prompt = seam_mock_tokens_for(g.prompt_chars);
 
-    out o = {&p->body, 0};
+    seam_mock_out o = seam_mock_out_plan(p);
     seam_buf_reserve(&p->body, 1024);
     if (!g.stream) {
-        put_s(&o, "{");
+        seam_mock_put_s(&o, "{");
         put_candidates(&o, &g, &r, r.text, r.len, r.finish);
-        put_s(&o, ",");
+        seam_mock_put_s(&o, ",");
         put_usage(&o, prompt, r.tokens * (size_t)g.candidates, 1);
         put_tail(&o, &g);
     } else {
-        size_t cap = 0;
         p->stream = 1;
         p->stream_type = g.sse ? NULL : "application/json";
         if (r.args) {
-            put_event(p, &o, &cap, &g, &r, NULL, 0, 1, prompt);
+            put_event(p, &o, &g, &r, NULL, 0, 1, prompt);
         } else {
-            size_t words = count_words(r.text, r.len);
+            size_t words = seam_mock_count_words(r.text, r.len);
             size_t per = WORDS_PER_EVENT;
-            if (words / per > MAX_TEXT_EVENTS) per = (words + MAX_TEXT_EVENTS - 1) / MAX_TEXT_EVENTS;
+            if (words / per > MAX_TEXT_EVENTS)
+                per = (words + MAX_TEXT_EVENTS - 1) / MAX_TEXT_EVENTS;
             size_t pos = 0;
             do {
-                size_t end = text_piece_end(r.text, r.len, pos, per);
+                size_t end = seam_mock_text_piece_end(r.text, r.len, pos, per);
                 /* trailing whitespace rides with the last piece */
-                if (count_words(r.text + end, r.len - end) == 0) end = r.len;
-                put_event(p, &o, &cap, &g, &r, r.text + pos, end - pos, end == r.len, prompt);
+                if (seam_mock_count_words(r.text + end, r.len - end) == 0) end = r.len;
+                put_event(p, &o, &g, &r, r.text + pos, end - pos, end == r.len, prompt);
                 pos = end;
             } while (pos < r.len && !o.err);
         }
-        if (p->fault == SEAM_MOCK_STALL)
-            p->stall_after = p->nevents < SEAM_MOCK_STALL_AFTER ? p->nevents : SEAM_MOCK_STALL_AFTER;
+        seam_mock_plan_stall(p);
     }
     rc = finish(p, o.err);
 
@@ -747,20 +558,6 @@ done:
 }
 
 /* ---- batchEmbedContents ---- */
-
-static void embed_vector(uint64_t h, size_t dims, float *v)
-{
-    double sum = 0;
-    for (size_t j = 0; j < dims; j++) {
-        double x = (double)(splitmix(&h) >> 40) / 8388608.0 - 1.0;
-        v[j] = (float)x;
-        sum += x * x;
-    }
-    double norm = root2(sum);
-    if (norm > 0)
-        for (size_t j = 0; j < dims; j++)
-            v[j] = (float)(v[j] / norm);
-}
 
 static int plan_embed(const route *rt, const char *req, size_t n, seam_mock_opts *opts,
                       seam_mock_plan *p)
@@ -812,10 +609,10 @@ static int plan_embed(const route *rt, const char *req, size_t n, seam_mock_opts
         {
             json_t *t = json_object_get(part, "text");
             if (f < 0 && json_is_string(t))
-                f = fault_directive(json_string_value(t), json_string_length(t));
+                f = seam_mock_fault_directive(json_string_value(t), json_string_length(t));
         }
     }
-    if (f < 0) f = fault_roll(opts);
+    if (f < 0) f = seam_mock_fault_roll(opts);
     rc = apply_fault(p, f);
     if (rc) {
         if (rc > 0) rc = 0;
@@ -823,31 +620,29 @@ static int plan_embed(const route *rt, const char *req, size_t n, seam_mock_opts
     }
     if (p->fault == SEAM_MOCK_STALL) goto done;
 
-    out o = {&p->body, 0};
+    seam_mock_out o = seam_mock_out_plan(p);
     float v[SEAM_MOCK_MAX_DIMS];
-    put_s(&o, "{\"embeddings\":[");
+    seam_mock_put_s(&o, "{\"embeddings\":[");
     json_array_foreach(requests, i, r)
     {
         json_t *d = json_object_get(r, "outputDimensionality");
         size_t dims = d ? (size_t)json_integer_value(d) : EMBED_DEFAULT_DIMS;
-        uint64_t h = FNV_INIT; /* the text of all parts, as the OpenAI mock hashes one string */
+        uint64_t h =
+            SEAM_MOCK_FNV_INIT; /* the text of all parts, as the OpenAI mock hashes one string */
         size_t j;
         json_t *part;
         json_array_foreach(json_object_get(json_object_get(r, "content"), "parts"), j, part)
         {
             json_t *t = json_object_get(part, "text");
-            if (json_is_string(t)) h = fnv1a(json_string_value(t), json_string_length(t), h);
+            if (json_is_string(t))
+                h = seam_mock_fnv1a(json_string_value(t), json_string_length(t), h);
         }
-        embed_vector(h, dims, v);
-        put_s(&o, i ? ",{\"values\":[" : "{\"values\":[");
-        for (size_t k = 0; k < dims; k++) {
-            char num[32];
-            int len = snprintf(num, sizeof num, k ? ",%.9g" : "%.9g", (double)v[k]);
-            put(&o, num, (size_t)len);
-        }
-        put_s(&o, "]}");
+        seam_mock_embed_vector(h, dims, v);
+        seam_mock_put_s(&o, i ? ",{\"values\":[" : "{\"values\":[");
+        seam_mock_put_floats(&o, v, dims);
+        seam_mock_put_s(&o, "]}");
     }
-    put_s(&o, "]}");
+    seam_mock_put_s(&o, "]}");
     rc = finish(p, o.err);
 done:
     json_decref(root);
@@ -858,7 +653,7 @@ int seam_mock_gemini_plan(const char *path, const char *query, const char *body,
                           seam_mock_opts *o, seam_mock_plan *plan)
 {
     route r;
-    plan_init(plan);
+    seam_mock_plan_init(plan);
     if (!parse_path(path, &r)) return finish(plan, bad_request(plan, "Unknown method."));
     if (r.method == M_EMBED) return plan_embed(&r, body, n, o, plan);
     return plan_generate(&r, query, body, n, o, plan);

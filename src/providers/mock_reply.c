@@ -14,153 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/mock_common.h"
+
 #define MOCK_CREATED       1735689600 /* 2025-01-01T00:00:00Z: fixed so replies repeat */
 #define MOCK_FINGERPRINT   "fp_seam_mock"
-#define MAX_TEXT_DELTAS    256 /* content events per choice; beyond, words share one */
-#define MAX_ARG_PIECES     64  /* argument events per tool call */
-#define ARG_PIECE_TARGET   16  /* bytes of arguments per event, before the caps */
 #define EMBED_DEFAULT_DIMS 8
-#define SCHEMA_DEPTH       6 /* nesting followed when building tool arguments */
-
-/* ---- hashing, randomness, counting ---- */
-
-#define FNV_INIT 0xcbf29ce484222325ULL
-
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
-/* Code points in valid UTF-8 (jansson only hands out valid UTF-8). */
-static size_t utf8_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80) c++;
-    return c;
-}
-
-/* Byte offset of the first `chars` code points of s[0..n). */
-static size_t utf8_prefix(const char *s, size_t n, size_t chars)
-{
-    size_t i = 0;
-    while (i < n && chars) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-            i++;
-        chars--;
-    }
-    return i;
-}
-
-static size_t tokens_for(size_t chars)
-{
-    size_t t = (chars + 3) / 4;
-    return t ? t : 1;
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static size_t count_words(const char *s, size_t n)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_space(s[i]) && (i == 0 || is_space(s[i - 1]))) w++;
-    return w;
-}
-
-/* Newton's square root: deterministic everywhere and keeps libm out of the link. */
-static double root2(double x)
-{
-    if (x <= 0) return 0;
-    double r = x > 1 ? x : 1;
-    for (int i = 0; i < 64; i++) {
-        double next = 0.5 * (r + x / r);
-        if (next >= r) break;
-        r = next;
-    }
-    return r;
-}
 
 /* ---- writing ---- */
 
-typedef struct out {
-    seam_buf *b;
-    int err; /* first failure; later writes are skipped */
-} out;
-
-static void put(out *o, const char *s, size_t n)
-{
-    if (!o->err) o->err = seam_buf_append(o->b, s, n);
-}
-
-static void put_s(out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void put_u(out *o, unsigned long long v)
-{
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%llu", v);
-    put(o, tmp, (size_t)n);
-}
-
-static void put_hex(out *o, uint64_t v)
-{
-    char tmp[20];
-    int n = snprintf(tmp, sizeof tmp, "%016llx", (unsigned long long)v);
-    put(o, tmp, (size_t)n);
-}
-
-/* A quoted JSON string. */
-static void put_str(out *o, const char *s, size_t n)
-{
-    put(o, "\"", 1);
-    if (!o->err) o->err = seam_buf_append_json_str(o->b, s, n);
-    put(o, "\"", 1);
-}
-
-static void put_str_or_null(out *o, const char *s)
+static void put_str_or_null(seam_mock_out *o, const char *s)
 {
     if (s)
-        put_str(o, s, strlen(s));
+        seam_mock_put_str(o, s, strlen(s));
     else
-        put_s(o, "null");
-}
-
-static void plan_init(seam_mock_plan *p)
-{
-    memset(p, 0, sizeof *p);
-    p->status = 200;
-    p->fault = SEAM_MOCK_OK;
-    seam_buf_init(&p->body, SEAM_MOCK_MAX_REPLY);
+        seam_mock_put_s(o, "null");
 }
 
 void seam_mock_plan_free(seam_mock_plan *p)
@@ -173,44 +40,26 @@ void seam_mock_plan_free(seam_mock_plan *p)
     p->stall_after = 0;
 }
 
-static void ev_begin(out *o)
+static void ev_begin(seam_mock_out *o)
 {
-    put(o, "data: ", 6);
-}
-
-/* Closes an SSE event and records where it ends. */
-static void ev_end(seam_mock_plan *p, out *o, size_t *cap)
-{
-    put(o, "\n\n", 2);
-    if (o->err) return;
-    if (p->nevents == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        size_t *e = realloc(p->event_ends, ncap * sizeof *e);
-        if (!e) {
-            o->err = SEAM_BUF_NOMEM;
-            return;
-        }
-        p->event_ends = e;
-        *cap = ncap;
-    }
-    p->event_ends[p->nevents++] = p->body.len;
+    seam_mock_put(o, "data: ", 6);
 }
 
 int seam_mock_plan_error(seam_mock_plan *p, int status, const char *message, const char *type,
                          const char *param, const char *code)
 {
-    plan_init(p);
+    seam_mock_plan_init(p);
     p->status = status;
-    out o = {&p->body, 0};
-    put_s(&o, "{\"error\":{\"message\":");
+    seam_mock_out o = seam_mock_out_plan(p);
+    seam_mock_put_s(&o, "{\"error\":{\"message\":");
     put_str_or_null(&o, message);
-    put_s(&o, ",\"type\":");
+    seam_mock_put_s(&o, ",\"type\":");
     put_str_or_null(&o, type);
-    put_s(&o, ",\"param\":");
+    seam_mock_put_s(&o, ",\"param\":");
     put_str_or_null(&o, param);
-    put_s(&o, ",\"code\":");
+    seam_mock_put_s(&o, ",\"code\":");
     put_str_or_null(&o, code);
-    put_s(&o, "}}");
+    seam_mock_put_s(&o, "}}");
     if (o.err) {
         seam_mock_plan_free(p);
         return SEAM_BUF_NOMEM;
@@ -254,25 +103,6 @@ static int finish(seam_mock_plan *p, int rc)
 
 /* ---- faults ---- */
 
-/* -1 for none, else 0..4 = 429, 500, 503, reset, stall. */
-static int fault_directive(const char *s, size_t n)
-{
-    static const char *const tags[] = {"[[mock:429]]",   "[[mock:500]]",   "[[mock:503]]",
-                                       "[[mock:reset]]", "[[mock:stall]]", "[[mock:slow]]"};
-    if (!n || !memmem(s, n, "[[mock:", 7)) return -1;
-    for (int i = 0; i < 6; i++)
-        if (memmem(s, n, tags[i], strlen(tags[i]))) return i;
-    return -1;
-}
-
-static int fault_roll(seam_mock_opts *o)
-{
-    if (!o || !(o->fail_rate > 0)) return -1;
-    double u = (double)(xorshift(&o->rng) >> 11) * (1.0 / 9007199254740992.0);
-    if (u >= o->fail_rate) return -1;
-    return (int)(xorshift(&o->rng) % 5);
-}
-
 /* Applies fault f (from fault_directive / fault_roll) to p.  Returns 1 when
  * the plan is complete (status fault or reset), 0 when the normal reply is
  * still to be built, or a negative error. */
@@ -300,13 +130,7 @@ static int apply_fault(seam_mock_plan *p, int f)
         p->retry_after = errs[f].status == 429 ? "1" : NULL;
         return 1;
     }
-    if (f == 3) {
-        p->fault = SEAM_MOCK_RESET;
-        p->status = 0;
-        return 1;
-    }
-    p->fault = f == 4 ? SEAM_MOCK_STALL : SEAM_MOCK_SLOW;
-    return 0;
+    return seam_mock_fault_bodiless(p, f);
 }
 
 /* ---- chat ---- */
@@ -332,7 +156,7 @@ static int content_text(json_t *content, seam_buf *dst, size_t *chars)
     if (json_is_string(content)) {
         const char *s = json_string_value(content);
         size_t n = json_string_length(content);
-        *chars += utf8_chars(s, n);
+        *chars += seam_mock_utf8_chars(s, n);
         return dst ? seam_buf_append(dst, s, n) : 0;
     }
     if (!json_is_array(content)) return 0;
@@ -344,18 +168,13 @@ static int content_text(json_t *content, seam_buf *dst, size_t *chars)
         if (!json_is_string(text)) continue;
         const char *s = json_string_value(text);
         size_t n = json_string_length(text);
-        *chars += utf8_chars(s, n);
+        *chars += seam_mock_utf8_chars(s, n);
         if (dst) {
             int rc = seam_buf_append(dst, s, n);
             if (rc) return rc;
         }
     }
     return 0;
-}
-
-static int str_eq(json_t *v, const char *s)
-{
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
 }
 
 /* Reads what the reply depends on; returns 0, 1 when p now holds a 400, or
@@ -409,8 +228,8 @@ static int chat_read(chat *c, seam_mock_plan *p)
             return reject(p, msg, "messages", "invalid_type");
         }
         json_t *role = json_object_get(m, "role");
-        if (str_eq(role, "user")) last_user = i;
-        c->last_is_tool = str_eq(role, "tool");
+        if (seam_mock_str_eq(role, "user")) last_user = i;
+        c->last_is_tool = seam_mock_str_eq(role, "tool");
         content_text(json_object_get(m, "content"), NULL, &c->prompt_chars);
     }
     if (last_user < nmsg) {
@@ -423,11 +242,12 @@ static int chat_read(chat *c, seam_mock_plan *p)
 
     json_t *tools = json_object_get(c->root, "tools");
     json_t *choice = json_object_get(c->root, "tool_choice");
-    if (!json_is_array(tools) || !json_array_size(tools) || str_eq(choice, "none")) return 0;
+    if (!json_is_array(tools) || !json_array_size(tools) || seam_mock_str_eq(choice, "none"))
+        return 0;
     const char *want = NULL;
     if (json_is_object(choice))
         want = json_string_value(json_object_get(json_object_get(choice, "function"), "name"));
-    if (c->last_is_tool && !want && !str_eq(choice, "required")) return 0;
+    if (c->last_is_tool && !want && !seam_mock_str_eq(choice, "required")) return 0;
     size_t i;
     json_t *tool;
     json_array_foreach(tools, i, tool)
@@ -435,7 +255,7 @@ static int chat_read(chat *c, seam_mock_plan *p)
         json_t *type = json_object_get(tool, "type");
         json_t *fn = json_object_get(tool, "function");
         json_t *name = json_object_get(fn, "name");
-        if ((type && !str_eq(type, "function")) || !json_is_string(name)) continue;
+        if ((type && !seam_mock_str_eq(type, "function")) || !json_is_string(name)) continue;
         if (!want || strcmp(want, json_string_value(name)) == 0) {
             c->fn = fn;
             return 0;
@@ -449,117 +269,40 @@ static int chat_read(chat *c, seam_mock_plan *p)
     return 0;
 }
 
-/* A value that fits schema s, for tool arguments; NULL when out of memory. */
-static json_t *sample_value(json_t *s, const chat *c, int depth)
+static void put_usage(seam_mock_out *o, size_t prompt, size_t completion)
 {
-    json_t *en = json_object_get(s, "enum");
-    if (json_is_array(en) && json_array_size(en)) return json_deep_copy(json_array_get(en, 0));
-    json_t *type = json_object_get(s, "type");
-    if (json_is_array(type)) { /* ["string", "null"]: the first that is not null */
-        size_t i;
-        json_t *t, *pick = NULL;
-        json_array_foreach(type, i, t)
-        {
-            if (!str_eq(t, "null")) {
-                pick = t;
-                break;
-            }
-        }
-        type = pick;
-    }
-    json_t *props = json_object_get(s, "properties");
-    if (depth < SCHEMA_DEPTH && (str_eq(type, "object") || (!type && json_is_object(props)))) {
-        json_t *obj = json_object();
-        const char *key;
-        json_t *sub;
-        if (!obj) return NULL;
-        json_object_foreach(props, key, sub)
-        {
-            json_t *v = sample_value(sub, c, depth + 1);
-            if (!v || json_object_set_new(obj, key, v)) {
-                json_decref(obj);
-                return NULL;
-            }
-        }
-        return obj;
-    }
-    if (str_eq(type, "object")) return json_object();
-    if (str_eq(type, "array")) {
-        json_t *arr = json_array();
-        json_t *items = json_object_get(s, "items");
-        if (arr && depth < SCHEMA_DEPTH && json_is_object(items)) {
-            json_t *v = sample_value(items, c, depth + 1);
-            if (!v || json_array_append_new(arr, v)) {
-                json_decref(arr);
-                return NULL;
-            }
-        }
-        return arr;
-    }
-    if (str_eq(type, "integer") || str_eq(type, "number")) return json_integer(1);
-    if (str_eq(type, "boolean")) return json_true();
-    if (str_eq(type, "null")) return json_null();
-    if (c->user.len) return json_stringn(c->user.data, c->user.len);
-    return json_string("mock");
-}
-
-/* End of the text delta that starts at pos: `words` runs of non-space with
- * the whitespace before each, so deltas concatenate back to the text. */
-static size_t text_piece_end(const char *s, size_t n, size_t pos, size_t words)
-{
-    size_t i = pos;
-    while (i < n && words--) {
-        while (i < n && is_space(s[i]))
-            i++;
-        while (i < n && !is_space(s[i]))
-            i++;
-    }
-    return i;
-}
-
-/* End of the arguments piece that starts at pos, on a UTF-8 boundary. */
-static size_t arg_piece_end(const char *s, size_t n, size_t pos, size_t size)
-{
-    size_t i = pos + size < n ? pos + size : n;
-    while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-        i++;
-    return i;
-}
-
-static void put_usage(out *o, size_t prompt, size_t completion)
-{
-    put_s(o, "\"usage\":{\"prompt_tokens\":");
-    put_u(o, prompt);
-    put_s(o, ",\"completion_tokens\":");
-    put_u(o, completion);
-    put_s(o, ",\"total_tokens\":");
-    put_u(o, prompt + completion);
-    put_s(o, ",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
-             "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
-             "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}");
+    seam_mock_put_s(o, "\"usage\":{\"prompt_tokens\":");
+    seam_mock_put_u(o, prompt);
+    seam_mock_put_s(o, ",\"completion_tokens\":");
+    seam_mock_put_u(o, completion);
+    seam_mock_put_s(o, ",\"total_tokens\":");
+    seam_mock_put_u(o, prompt + completion);
+    seam_mock_put_s(o, ",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
+                       "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
+                       "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}");
 }
 
 /* {"id":...,"choices":[ — shared by the completion and every chunk. */
-static void put_head(out *o, const chat *c, const char *object)
+static void put_head(seam_mock_out *o, const chat *c, const char *object)
 {
-    put_s(o, "{\"id\":\"chatcmpl-");
-    put_hex(o, c->hash);
-    put_s(o, "\",\"object\":\"");
-    put_s(o, object);
-    put_s(o, "\",\"created\":");
-    put_u(o, MOCK_CREATED);
-    put_s(o, ",\"model\":");
-    put_str(o, c->model, c->model_len);
-    put_s(o, ",\"service_tier\":\"default\",\"system_fingerprint\":\"" MOCK_FINGERPRINT
-             "\",\"choices\":[");
+    seam_mock_put_s(o, "{\"id\":\"chatcmpl-");
+    seam_mock_put_hex(o, c->hash);
+    seam_mock_put_s(o, "\",\"object\":\"");
+    seam_mock_put_s(o, object);
+    seam_mock_put_s(o, "\",\"created\":");
+    seam_mock_put_u(o, MOCK_CREATED);
+    seam_mock_put_s(o, ",\"model\":");
+    seam_mock_put_str(o, c->model, c->model_len);
+    seam_mock_put_s(o, ",\"service_tier\":\"default\",\"system_fingerprint\":\"" MOCK_FINGERPRINT
+                       "\",\"choices\":[");
 }
 
-static void put_call_id(out *o, const chat *c, int i)
+static void put_call_id(seam_mock_out *o, const chat *c, int i)
 {
     uint64_t s = c->hash ^ (uint64_t)(i + 1);
-    put_s(o, "\"call_");
-    put_hex(o, splitmix(&s));
-    put_s(o, "\"");
+    seam_mock_put_s(o, "\"call_");
+    seam_mock_put_hex(o, seam_mock_splitmix(&s));
+    seam_mock_put_s(o, "\"");
 }
 
 typedef struct reply {
@@ -569,69 +312,69 @@ typedef struct reply {
     size_t completion_tokens;
 } reply;
 
-static void chat_json(out *o, const chat *c, const reply *r, size_t prompt_tokens)
+static void chat_json(seam_mock_out *o, const chat *c, const reply *r, size_t prompt_tokens)
 {
     put_head(o, c, "chat.completion");
     for (int i = 0; i < c->n; i++) {
-        if (i) put_s(o, ",");
-        put_s(o, "{\"index\":");
-        put_u(o, (unsigned)i);
-        put_s(o, ",\"message\":{\"role\":\"assistant\",\"content\":");
+        if (i) seam_mock_put_s(o, ",");
+        seam_mock_put_s(o, "{\"index\":");
+        seam_mock_put_u(o, (unsigned)i);
+        seam_mock_put_s(o, ",\"message\":{\"role\":\"assistant\",\"content\":");
         if (c->fn) {
             json_t *name = json_object_get(c->fn, "name");
-            put_s(o, "null,\"tool_calls\":[{\"id\":");
+            seam_mock_put_s(o, "null,\"tool_calls\":[{\"id\":");
             put_call_id(o, c, i);
-            put_s(o, ",\"type\":\"function\",\"function\":{\"name\":");
-            put_str(o, json_string_value(name), json_string_length(name));
-            put_s(o, ",\"arguments\":");
-            put_str(o, r->text, r->len);
-            put_s(o, "}}]");
+            seam_mock_put_s(o, ",\"type\":\"function\",\"function\":{\"name\":");
+            seam_mock_put_str(o, json_string_value(name), json_string_length(name));
+            seam_mock_put_s(o, ",\"arguments\":");
+            seam_mock_put_str(o, r->text, r->len);
+            seam_mock_put_s(o, "}}]");
         } else {
-            put_str(o, r->text, r->len);
+            seam_mock_put_str(o, r->text, r->len);
         }
-        put_s(o, ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"");
-        put_s(o, r->finish);
-        put_s(o, "\"}");
+        seam_mock_put_s(
+            o, ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"");
+        seam_mock_put_s(o, r->finish);
+        seam_mock_put_s(o, "\"}");
     }
-    put_s(o, "],");
+    seam_mock_put_s(o, "],");
     put_usage(o, prompt_tokens, r->completion_tokens);
-    put_s(o, "}");
+    seam_mock_put_s(o, "}");
 }
 
 /* One chunk event: head, one choice (or none when choice is NULL), tail. */
-static void chunk(seam_mock_plan *p, out *o, size_t *cap, const seam_buf *head, const char *tail,
-                  int index, const char *delta_open, const char *s, size_t n,
-                  const char *delta_close, const char *finish)
+static void chunk(seam_mock_out *o, const seam_buf *head, const char *tail, int index,
+                  const char *delta_open, const char *s, size_t n, const char *delta_close,
+                  const char *finish)
 {
     ev_begin(o);
-    put(o, head->data, head->len);
-    put_s(o, "{\"index\":");
-    put_u(o, (unsigned)index);
-    put_s(o, ",\"delta\":");
-    put_s(o, delta_open);
+    seam_mock_put(o, head->data, head->len);
+    seam_mock_put_s(o, "{\"index\":");
+    seam_mock_put_u(o, (unsigned)index);
+    seam_mock_put_s(o, ",\"delta\":");
+    seam_mock_put_s(o, delta_open);
     if (s) {
-        put_str(o, s, n);
-        put_s(o, delta_close);
+        seam_mock_put_str(o, s, n);
+        seam_mock_put_s(o, delta_close);
     }
-    put_s(o, ",\"logprobs\":null,\"finish_reason\":");
+    seam_mock_put_s(o, ",\"logprobs\":null,\"finish_reason\":");
     if (finish) {
-        put_s(o, "\"");
-        put_s(o, finish);
-        put_s(o, "\"");
+        seam_mock_put_s(o, "\"");
+        seam_mock_put_s(o, finish);
+        seam_mock_put_s(o, "\"");
     } else {
-        put_s(o, "null");
+        seam_mock_put_s(o, "null");
     }
-    put_s(o, "}");
-    put_s(o, tail);
-    ev_end(p, o, cap);
+    seam_mock_put_s(o, "}");
+    seam_mock_put_s(o, tail);
+    seam_mock_sse_end(o);
 }
 
-static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r, size_t prompt_tokens)
+static void chat_sse(seam_mock_out *o, const chat *c, const reply *r, size_t prompt_tokens)
 {
-    size_t cap = 0;
     seam_buf head;
     seam_buf_init(&head, 4096 + c->model_len * 6);
-    out h = {&head, 0};
+    seam_mock_out h = {&head, 0, NULL, 0};
     put_head(&h, c, "chat.completion.chunk");
     if (h.err) {
         o->err = h.err;
@@ -643,75 +386,69 @@ static void chat_sse(seam_mock_plan *p, out *o, const chat *c, const reply *r, s
     /* first chunk per choice: the role (and for a tool call its id and name) */
     for (int i = 0; i < c->n; i++) {
         if (!c->fn) {
-            chunk(p, o, &cap, &head, tail, i,
-                  "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}", NULL, 0, NULL,
-                  NULL);
+            chunk(o, &head, tail, i, "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}",
+                  NULL, 0, NULL, NULL);
             continue;
         }
         json_t *name = json_object_get(c->fn, "name");
         ev_begin(o);
-        put(o, head.data, head.len);
-        put_s(o, "{\"index\":");
-        put_u(o, (unsigned)i);
-        put_s(o, ",\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
-                 "\"id\":");
+        seam_mock_put(o, head.data, head.len);
+        seam_mock_put_s(o, "{\"index\":");
+        seam_mock_put_u(o, (unsigned)i);
+        seam_mock_put_s(
+            o, ",\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+               "\"id\":");
         put_call_id(o, c, i);
-        put_s(o, ",\"type\":\"function\",\"function\":{\"name\":");
-        put_str(o, json_string_value(name), json_string_length(name));
-        put_s(o,
-              ",\"arguments\":\"\"}}],\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}");
-        put_s(o, tail);
-        ev_end(p, o, &cap);
+        seam_mock_put_s(o, ",\"type\":\"function\",\"function\":{\"name\":");
+        seam_mock_put_str(o, json_string_value(name), json_string_length(name));
+        seam_mock_put_s(
+            o,
+            ",\"arguments\":\"\"}}],\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}");
+        seam_mock_put_s(o, tail);
+        seam_mock_sse_end(o);
     }
 
     /* the body in pieces, interleaved across choices as OpenAI does */
     if (c->fn) {
-        size_t want = (r->len + ARG_PIECE_TARGET - 1) / ARG_PIECE_TARGET;
-        if (want < 3) want = 3;
-        if (want > MAX_ARG_PIECES) want = MAX_ARG_PIECES;
-        size_t size = (r->len + want - 1) / want;
-        if (!size) size = 1;
+        size_t size = seam_mock_arg_piece_size(r->len);
         for (size_t pos = 0; pos < r->len && !o->err;) {
-            size_t end = arg_piece_end(r->text, r->len, pos, size);
+            size_t end = seam_mock_arg_piece_end(r->text, r->len, pos, size);
             for (int i = 0; i < c->n; i++)
-                chunk(p, o, &cap, &head, tail, i,
+                chunk(o, &head, tail, i,
                       "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":", r->text + pos,
                       end - pos, "}}]}", NULL);
             pos = end;
         }
     } else {
-        size_t words = count_words(r->text, r->len);
-        size_t per = (words + MAX_TEXT_DELTAS - 1) / MAX_TEXT_DELTAS;
-        if (!per) per = 1;
+        size_t per = seam_mock_words_per_delta(r->text, r->len);
         for (size_t pos = 0; pos < r->len && !o->err;) {
-            size_t end = text_piece_end(r->text, r->len, pos, per);
+            size_t end = seam_mock_text_piece_end(r->text, r->len, pos, per);
             for (int i = 0; i < c->n; i++)
-                chunk(p, o, &cap, &head, tail, i, "{\"content\":", r->text + pos, end - pos, "}",
-                      NULL);
+                chunk(o, &head, tail, i, "{\"content\":", r->text + pos, end - pos, "}", NULL);
             pos = end;
         }
     }
 
     for (int i = 0; i < c->n; i++)
-        chunk(p, o, &cap, &head, tail, i, "{}", NULL, 0, NULL, r->finish);
+        chunk(o, &head, tail, i, "{}", NULL, 0, NULL, r->finish);
 
     if (c->include_usage) {
         ev_begin(o);
-        put(o, head.data, head.len);
-        put_s(o, "],");
+        seam_mock_put(o, head.data, head.len);
+        seam_mock_put_s(o, "],");
         put_usage(o, prompt_tokens, r->completion_tokens);
-        put_s(o, "}");
-        ev_end(p, o, &cap);
+        seam_mock_put_s(o, "}");
+        seam_mock_sse_end(o);
     }
     ev_begin(o);
-    put_s(o, "[DONE]");
-    ev_end(p, o, &cap);
+    seam_mock_put_s(o, "[DONE]");
+    seam_mock_sse_end(o);
     seam_buf_free(&head);
 }
 
 int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mock_plan *p)
 {
-    plan_init(p);
+    seam_mock_plan_init(p);
     chat c;
     memset(&c, 0, sizeof c);
     seam_buf_init(&c.user, SEAM_MOCK_MAX_REPLY);
@@ -732,8 +469,8 @@ int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mo
         goto done;
     }
 
-    int f = fault_directive(c.user.data, c.user.len);
-    if (f < 0) f = fault_roll(opts);
+    int f = seam_mock_fault_directive(c.user.data, c.user.len);
+    if (f < 0) f = seam_mock_fault_roll(opts);
     rc = apply_fault(p, f);
     if (rc) {
         if (rc > 0) rc = 0;
@@ -741,15 +478,11 @@ int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mo
     }
     if (p->fault == SEAM_MOCK_STALL && !c.stream) goto done; /* nothing will be sent */
 
-    c.hash = fnv1a(req, n, FNV_INIT);
+    c.hash = seam_mock_fnv1a(req, n, SEAM_MOCK_FNV_INIT);
     reply r = {.finish = "stop"};
-    char sentence[96];
+    char sentence[SEAM_MOCK_SENTENCE_MAX];
     if (c.fn) {
-        json_t *v = sample_value(json_object_get(c.fn, "parameters"), &c, 0);
-        if (v && !json_is_object(v)) { /* parameters always describe an object */
-            json_decref(v);
-            v = json_object();
-        }
+        json_t *v = seam_mock_tool_input(json_object_get(c.fn, "parameters"), &c.user);
         args = v ? json_dumps(v, JSON_COMPACT) : NULL;
         json_decref(v);
         if (!args) {
@@ -759,40 +492,22 @@ int seam_mock_plan_chat(const char *req, size_t n, seam_mock_opts *opts, seam_mo
         r.text = args;
         r.len = strlen(args);
         r.finish = "tool_calls";
-        json_t *name = json_object_get(c.fn, "name");
-        r.completion_tokens =
-            tokens_for(utf8_chars(json_string_value(name), json_string_length(name)) +
-                       utf8_chars(args, r.len));
+        r.completion_tokens = seam_mock_call_tokens(json_object_get(c.fn, "name"), args, r.len);
     } else {
-        if (opts && opts->echo && c.has_user) {
-            r.text = c.user.data ? c.user.data : "";
-            r.len = c.user.len;
-        } else {
-            int k = snprintf(sentence, sizeof sentence,
-                             "This is a mock reply from seam to a message of %zu words.",
-                             count_words(c.user.data, c.user.len));
-            r.text = sentence;
-            r.len = (size_t)k;
-        }
-        size_t chars = utf8_chars(r.text, r.len);
-        if (c.max_tokens && chars > c.max_tokens * 4) {
-            r.len = utf8_prefix(r.text, r.len, c.max_tokens * 4);
-            chars = c.max_tokens * 4;
-            r.finish = "length";
-        }
-        r.completion_tokens = tokens_for(chars);
+        int cut;
+        r.len = seam_mock_reply_text(opts, c.has_user, &c.user, sentence, &r.text);
+        r.completion_tokens = seam_mock_cut_text(r.text, &r.len, c.max_tokens, &cut);
+        if (cut) r.finish = "length";
     }
     r.completion_tokens *= (size_t)c.n;
-    size_t prompt_tokens = tokens_for(c.prompt_chars);
+    size_t prompt_tokens = seam_mock_tokens_for(c.prompt_chars);
 
-    out o = {&p->body, 0};
+    seam_mock_out o = seam_mock_out_plan(p);
     seam_buf_reserve(&p->body, 1024); /* one allocation for a typical reply */
     if (c.stream) {
         p->stream = 1;
-        chat_sse(p, &o, &c, &r, prompt_tokens);
-        if (p->fault == SEAM_MOCK_STALL)
-            p->stall_after =
-                p->nevents < SEAM_MOCK_STALL_AFTER ? p->nevents : SEAM_MOCK_STALL_AFTER;
+        chat_sse(&o, &c, &r, prompt_tokens);
+        seam_mock_plan_stall(p);
     } else {
         chat_json(&o, &c, &r, prompt_tokens);
     }
@@ -809,7 +524,7 @@ done:
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void put_base64(out *o, const unsigned char *s, size_t n)
+static void put_base64(seam_mock_out *o, const unsigned char *s, size_t n)
 {
     char q[4];
     for (size_t i = 0; i < n; i += 3) {
@@ -820,23 +535,8 @@ static void put_base64(out *o, const unsigned char *s, size_t n)
         q[1] = b64[(v >> 12) & 63];
         q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
         q[3] = i + 2 < n ? b64[v & 63] : '=';
-        put(o, q, 4);
+        seam_mock_put(o, q, 4);
     }
-}
-
-/* A unit vector of dims floats seeded by h. */
-static void embed_vector(uint64_t h, size_t dims, float *v)
-{
-    double sum = 0;
-    for (size_t j = 0; j < dims; j++) {
-        double x = (double)(splitmix(&h) >> 40) / 8388608.0 - 1.0; /* [-1, 1) */
-        v[j] = (float)x;
-        sum += x * x;
-    }
-    double norm = root2(sum);
-    if (norm > 0)
-        for (size_t j = 0; j < dims; j++)
-            v[j] = (float)(v[j] / norm);
 }
 
 /* The hash and token estimate of one input: a string or an array of token ids. */
@@ -845,17 +545,17 @@ static void embed_input(json_t *item, uint64_t *h, size_t *tokens)
     if (json_is_string(item)) {
         const char *s = json_string_value(item);
         size_t n = json_string_length(item);
-        *h = fnv1a(s, n, FNV_INIT);
-        *tokens += tokens_for(utf8_chars(s, n));
+        *h = seam_mock_fnv1a(s, n, SEAM_MOCK_FNV_INIT);
+        *tokens += seam_mock_tokens_for(seam_mock_utf8_chars(s, n));
         return;
     }
     size_t i;
     json_t *t;
-    *h = FNV_INIT;
+    *h = SEAM_MOCK_FNV_INIT;
     json_array_foreach(item, i, t)
     {
         long long id = json_integer_value(t);
-        *h = fnv1a(&id, sizeof id, *h);
+        *h = seam_mock_fnv1a(&id, sizeof id, *h);
     }
     *tokens += json_array_size(item);
 }
@@ -873,7 +573,7 @@ static int all_integers(json_t *arr)
 
 int seam_mock_plan_embeddings(const char *req, size_t n, seam_mock_opts *opts, seam_mock_plan *p)
 {
-    plan_init(p);
+    seam_mock_plan_init(p);
     int rc = 0;
     json_t *root = json_loadb(req, n, 0, NULL);
     if (!json_is_object(root)) {
@@ -931,8 +631,8 @@ int seam_mock_plan_embeddings(const char *req, size_t n, seam_mock_opts *opts, s
         dims = (size_t)json_integer_value(d);
     }
     json_t *fmt = json_object_get(root, "encoding_format");
-    int base64 = str_eq(fmt, "base64");
-    if (fmt && !json_is_null(fmt) && !base64 && !str_eq(fmt, "float")) {
+    int base64 = seam_mock_str_eq(fmt, "base64");
+    if (fmt && !json_is_null(fmt) && !base64 && !seam_mock_str_eq(fmt, "float")) {
         rc = bad_request(p, "Invalid 'encoding_format': expected 'float' or 'base64'.",
                          "encoding_format", "invalid_value");
         goto done;
@@ -942,9 +642,9 @@ int seam_mock_plan_embeddings(const char *req, size_t n, seam_mock_opts *opts, s
     for (size_t i = 0; i < count && f < 0; i++) {
         json_t *item = single ? input : json_array_get(input, i);
         if (json_is_string(item))
-            f = fault_directive(json_string_value(item), json_string_length(item));
+            f = seam_mock_fault_directive(json_string_value(item), json_string_length(item));
     }
-    if (f < 0) f = fault_roll(opts);
+    if (f < 0) f = seam_mock_fault_roll(opts);
     rc = apply_fault(p, f);
     if (rc) {
         if (rc > 0) rc = 0;
@@ -953,20 +653,20 @@ int seam_mock_plan_embeddings(const char *req, size_t n, seam_mock_opts *opts, s
     if (p->fault == SEAM_MOCK_STALL) goto done; /* not a stream: nothing is sent */
 
     json_t *model = json_object_get(root, "model");
-    out o = {&p->body, 0};
+    seam_mock_out o = seam_mock_out_plan(p);
     float v[SEAM_MOCK_MAX_DIMS];
     unsigned char raw[SEAM_MOCK_MAX_DIMS * 4];
     size_t tokens = 0;
     seam_buf_reserve(&p->body, count * dims * (base64 ? 6 : 13) + 256);
-    put_s(&o, "{\"object\":\"list\",\"data\":[");
+    seam_mock_put_s(&o, "{\"object\":\"list\",\"data\":[");
     for (size_t i = 0; i < count && !o.err; i++) {
         uint64_t h;
         embed_input(single ? input : json_array_get(input, i), &h, &tokens);
-        embed_vector(h, dims, v);
-        if (i) put_s(&o, ",");
-        put_s(&o, "{\"object\":\"embedding\",\"index\":");
-        put_u(&o, i);
-        put_s(&o, ",\"embedding\":");
+        seam_mock_embed_vector(h, dims, v);
+        if (i) seam_mock_put_s(&o, ",");
+        seam_mock_put_s(&o, "{\"object\":\"embedding\",\"index\":");
+        seam_mock_put_u(&o, i);
+        seam_mock_put_s(&o, ",\"embedding\":");
         if (base64) {
             for (size_t j = 0; j < dims; j++) { /* little-endian float32, whatever the host */
                 uint32_t bits;
@@ -976,30 +676,26 @@ int seam_mock_plan_embeddings(const char *req, size_t n, seam_mock_opts *opts, s
                 raw[4 * j + 2] = (unsigned char)(bits >> 16);
                 raw[4 * j + 3] = (unsigned char)(bits >> 24);
             }
-            put_s(&o, "\"");
+            seam_mock_put_s(&o, "\"");
             put_base64(&o, raw, dims * 4);
-            put_s(&o, "\"");
+            seam_mock_put_s(&o, "\"");
         } else {
-            put_s(&o, "[");
-            for (size_t j = 0; j < dims; j++) {
-                char num[32];
-                int k = snprintf(num, sizeof num, j ? ",%.9g" : "%.9g", (double)v[j]);
-                put(&o, num, (size_t)k);
-            }
-            put_s(&o, "]");
+            seam_mock_put_s(&o, "[");
+            seam_mock_put_floats(&o, v, dims);
+            seam_mock_put_s(&o, "]");
         }
-        put_s(&o, "}");
+        seam_mock_put_s(&o, "}");
     }
-    put_s(&o, "],\"model\":");
+    seam_mock_put_s(&o, "],\"model\":");
     if (json_is_string(model))
-        put_str(&o, json_string_value(model), json_string_length(model));
+        seam_mock_put_str(&o, json_string_value(model), json_string_length(model));
     else
-        put_s(&o, "\"mock-embedding\"");
-    put_s(&o, ",\"usage\":{\"prompt_tokens\":");
-    put_u(&o, tokens);
-    put_s(&o, ",\"total_tokens\":");
-    put_u(&o, tokens);
-    put_s(&o, "}}");
+        seam_mock_put_s(&o, "\"mock-embedding\"");
+    seam_mock_put_s(&o, ",\"usage\":{\"prompt_tokens\":");
+    seam_mock_put_u(&o, tokens);
+    seam_mock_put_s(&o, ",\"total_tokens\":");
+    seam_mock_put_u(&o, tokens);
+    seam_mock_put_s(&o, "}}");
     rc = finish(p, o.err);
 
 done:
@@ -1012,17 +708,17 @@ done:
 int seam_mock_plan_models(seam_mock_plan *p)
 {
     static const char *const ids[] = {"mock-chat", "mock-embedding", "echo"};
-    plan_init(p);
-    out o = {&p->body, 0};
-    put_s(&o, "{\"object\":\"list\",\"data\":[");
+    seam_mock_plan_init(p);
+    seam_mock_out o = seam_mock_out_plan(p);
+    seam_mock_put_s(&o, "{\"object\":\"list\",\"data\":[");
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        if (i) put_s(&o, ",");
-        put_s(&o, "{\"id\":\"");
-        put_s(&o, ids[i]);
-        put_s(&o, "\",\"object\":\"model\",\"created\":");
-        put_u(&o, MOCK_CREATED);
-        put_s(&o, ",\"owned_by\":\"seam-mock\"}");
+        if (i) seam_mock_put_s(&o, ",");
+        seam_mock_put_s(&o, "{\"id\":\"");
+        seam_mock_put_s(&o, ids[i]);
+        seam_mock_put_s(&o, "\",\"object\":\"model\",\"created\":");
+        seam_mock_put_u(&o, MOCK_CREATED);
+        seam_mock_put_s(&o, ",\"owned_by\":\"seam-mock\"}");
     }
-    put_s(&o, "]}");
+    seam_mock_put_s(&o, "]}");
     return finish(p, o.err);
 }
