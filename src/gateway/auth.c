@@ -22,6 +22,7 @@
  * does not help forge a preimage.  The final comparison uses sodium_memcmp
  * all the same, which costs nothing at 32 bytes. */
 #include "gateway/auth.h"
+#include "core/errf.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -72,18 +73,6 @@ void seam_key_hash(const char *secret, size_t n, uint8_t out[32])
     /* BLAKE2b needs no sodium_init(): before it, libsodium uses the portable
      * implementation, which gives the same digest. */
     crypto_generichash(out, 32, (const unsigned char *)secret, n, NULL, 0);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- snapshots ---- */
@@ -236,7 +225,7 @@ static struct snapshot *snap_load(seam_store *st, char *err, size_t errlen)
     atomic_init(&s->refs, 1);
     return s;
 nomem:
-    set_err(err, errlen, "out of memory");
+    seam_errf(err, errlen, "out of memory");
 fail:
     if (s) snap_free(s);
     return NULL;
@@ -259,7 +248,7 @@ static int refresh(seam_auth *a, int force, char *err, size_t errlen)
     int ret = -1;
     int64_t v = seam_store_key_version(a->st);
     if (v < 0) {
-        set_err(err, errlen, "cannot read the key version from storage");
+        seam_errf(err, errlen, "cannot read the key version from storage");
         if (!a->version_failing) seam_log(SEAM_LOG_WARN, "keys: cannot poll storage", NULL);
         a->version_failing = 1;
         goto out;
@@ -314,12 +303,12 @@ int seam_auth_new(const char *storage_url, seam_auth **out, char *err, size_t er
 {
     *out = NULL;
     if (ensure_sodium() != 0) {
-        set_err(err, errlen, "auth: libsodium failed to start");
+        seam_errf(err, errlen, "auth: libsodium failed to start");
         return -1;
     }
     seam_auth *a = calloc(1, sizeof *a);
     if (!a) {
-        set_err(err, errlen, "auth: out of memory");
+        seam_errf(err, errlen, "auth: out of memory");
         return -1;
     }
     atomic_init(&a->cur, NULL);
@@ -336,7 +325,7 @@ int seam_auth_new(const char *storage_url, seam_auth **out, char *err, size_t er
     if (seam_store_open(storage_url, &a->st, err, errlen) != 0) goto fail;
     if (refresh(a, 1, err, errlen) != 0) goto fail;
     if (pthread_create(&a->thread, NULL, refresher, a) != 0) {
-        set_err(err, errlen, "auth: cannot start the key refresher thread");
+        seam_errf(err, errlen, "auth: cannot start the key refresher thread");
         goto fail;
     }
     a->thread_started = 1;

@@ -2,21 +2,11 @@
  * by every storage backend (no writer may store a record the gateway would
  * misread) and by the CLI (which says what is wrong before storing). */
 #include "store/store.h"
+#include "core/errf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int name_char(int c)
 {
@@ -53,7 +43,7 @@ static int check_routes(const char *routes, char *err, size_t errlen)
 {
     size_t n = strlen(routes);
     if (n > 1023) {
-        set_err(err, errlen, "routes: longer than 1023 characters");
+        seam_errf(err, errlen, "routes: longer than 1023 characters");
         return -1;
     }
     if (!n) return 0;
@@ -62,10 +52,10 @@ static int check_routes(const char *routes, char *err, size_t errlen)
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (!valid_route_entry(p, len)) {
-            set_err(err, errlen,
-                    "routes entry '%.*s' is not valid: use a route name, provider/model, "
-                    "provider/* or *",
-                    (int)(len > 64 ? 64 : len), p);
+            seam_errf(err, errlen,
+                      "routes entry '%.*s' is not valid: use a route name, provider/model, "
+                      "provider/* or *",
+                      (int)(len > 64 ? 64 : len), p);
             return -1;
         }
         if (!comma) return count + 1;
@@ -77,14 +67,15 @@ int seam_key_fields_check(const char *name, const char *tenant, const char *rout
                           size_t errlen)
 {
     if (!name || !valid_run(name, strlen(name), name_char)) {
-        set_err(err, errlen,
-                "key name '%.64s' is not valid: use 1..127 characters of A-Z a-z 0-9 . _ -",
-                name ? name : "");
+        seam_errf(err, errlen,
+                  "key name '%.64s' is not valid: use 1..127 characters of A-Z a-z 0-9 . _ -",
+                  name ? name : "");
         return -1;
     }
     if (tenant && *tenant && !valid_run(tenant, strlen(tenant), name_char)) {
-        set_err(err, errlen,
-                "tenant '%.64s' is not valid: use 1..127 characters of A-Z a-z 0-9 . _ -", tenant);
+        seam_errf(err, errlen,
+                  "tenant '%.64s' is not valid: use 1..127 characters of A-Z a-z 0-9 . _ -",
+                  tenant);
         return -1;
     }
     return routes && check_routes(routes, err, errlen) < 0 ? -1 : 0;

@@ -22,6 +22,7 @@
  * seam_key_fields_check() (key_fields.c), so that no writer can store a
  * record the gateway would misread. */
 #include "store/store.h"
+#include "core/errf.h"
 #include "core/clock.h"
 
 #include <errno.h>
@@ -74,21 +75,9 @@ struct seam_store {
     sqlite3_stmt *version, *find, *insert, *revoke, *list;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void db_err(seam_store *st, char *err, size_t errlen, const char *what)
 {
-    set_err(err, errlen, "storage: %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    seam_errf(err, errlen, "storage: %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
 /* ---- field rules: key_fields.c ---- */
@@ -98,7 +87,7 @@ static int check_rec(const seam_key_rec *rec, char *err, size_t errlen)
     if (strnlen(rec->name, sizeof rec->name) == sizeof rec->name ||
         strnlen(rec->tenant, sizeof rec->tenant) == sizeof rec->tenant ||
         strnlen(rec->routes, sizeof rec->routes) == sizeof rec->routes) {
-        set_err(err, errlen, "key record: a field is not NUL-terminated");
+        seam_errf(err, errlen, "key record: a field is not NUL-terminated");
         return -1;
     }
     return seam_key_fields_check(rec->name, rec->tenant, rec->routes, err, errlen);
@@ -111,24 +100,24 @@ static int check_rec(const seam_key_rec *rec, char *err, size_t errlen)
 static int parse_url(const char *url, const char **path, char *err, size_t errlen)
 {
     if (!url || !*url) {
-        set_err(err, errlen, "storage.url: empty (expected sqlite://PATH)");
+        seam_errf(err, errlen, "storage.url: empty (expected sqlite://PATH)");
         return -1;
     }
     const char *sep = strstr(url, "://");
     if (!sep) {
-        set_err(err, errlen, "storage.url: no scheme (expected sqlite://PATH)");
+        seam_errf(err, errlen, "storage.url: no scheme (expected sqlite://PATH)");
         return -1;
     }
     size_t slen = (size_t)(sep - url);
     if (slen != 6 || strncasecmp(url, "sqlite", 6) != 0) {
-        set_err(err, errlen, "storage.url: unsupported scheme '%.*s' (sqlite:// is supported)",
-                (int)(slen > 32 ? 32 : slen), url);
+        seam_errf(err, errlen, "storage.url: unsupported scheme '%.*s' (sqlite:// is supported)",
+                  (int)(slen > 32 ? 32 : slen), url);
         return -1;
     }
     *path = sep + 3;
     if (!**path) {
-        set_err(err, errlen,
-                "storage.url: sqlite:// needs a file path (e.g. sqlite://./seam-data/seam.db)");
+        seam_errf(err, errlen,
+                  "storage.url: sqlite:// needs a file path (e.g. sqlite://./seam-data/seam.db)");
         return -1;
     }
     return 0;
@@ -140,7 +129,7 @@ static int make_parents(const char *path, char *err, size_t errlen)
     char dir[PATH_MAX];
     size_t n = strlen(path);
     if (n >= sizeof dir) {
-        set_err(err, errlen, "storage: path too long");
+        seam_errf(err, errlen, "storage: path too long");
         return -1;
     }
     memcpy(dir, path, n + 1);
@@ -148,7 +137,7 @@ static int make_parents(const char *path, char *err, size_t errlen)
         if (dir[i] != '/') continue;
         dir[i] = '\0';
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            set_err(err, errlen, "storage: cannot create directory %s: %s", dir, strerror(errno));
+            seam_errf(err, errlen, "storage: cannot create directory %s: %s", dir, strerror(errno));
             return -1;
         }
         dir[i] = '/';
@@ -191,17 +180,17 @@ static int migrate(seam_store *st, char *err, size_t errlen)
         goto fail;
     }
     if (version > SCHEMA_VERSION) {
-        set_err(err, errlen,
-                "storage: %s: schema version %d is newer than this seam knows (%d); "
-                "upgrade seam",
-                st->path, version, SCHEMA_VERSION);
+        seam_errf(err, errlen,
+                  "storage: %s: schema version %d is newer than this seam knows (%d); "
+                  "upgrade seam",
+                  st->path, version, SCHEMA_VERSION);
         goto fail;
     }
     for (int v = version; v < SCHEMA_VERSION; v++) {
         char *msg = NULL;
         if (sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
-            set_err(err, errlen, "storage: %s: schema upgrade to version %d: %s", st->path, v + 1,
-                    msg ? msg : "failed");
+            seam_errf(err, errlen, "storage: %s: schema upgrade to version %d: %s", st->path, v + 1,
+                      msg ? msg : "failed");
             sqlite3_free(msg);
             goto fail;
         }
@@ -235,7 +224,7 @@ int seam_store_open(const char *url, seam_store **out, char *err, size_t errlen)
      * SQLite gives its -wal and -shm files the database file's mode. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        set_err(err, errlen, "storage: cannot open %s: %s", path, strerror(errno));
+        seam_errf(err, errlen, "storage: cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     close(fd);
@@ -243,7 +232,7 @@ int seam_store_open(const char *url, seam_store **out, char *err, size_t errlen)
     seam_store *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
         free(st);
-        set_err(err, errlen, "storage: out of memory");
+        seam_errf(err, errlen, "storage: out of memory");
         return -1;
     }
     pthread_mutex_init(&st->mu, NULL);
@@ -252,7 +241,7 @@ int seam_store_open(const char *url, seam_store **out, char *err, size_t errlen)
         if (st->db)
             db_err(st, err, errlen, "open");
         else
-            set_err(err, errlen, "storage: %s: out of memory", path);
+            seam_errf(err, errlen, "storage: %s: out of memory", path);
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
@@ -336,8 +325,8 @@ int seam_store_key_add(seam_store *st, const seam_key_rec *rec, char *err, size_
     sqlite3_reset(st->find);
     sqlite3_clear_bindings(st->find);
     if (rc == SQLITE_ROW) {
-        set_err(err, errlen, "a key named %s already exists%s", rec->name,
-                revoked ? " (revoked; names are not reused)" : "");
+        seam_errf(err, errlen, "a key named %s already exists%s", rec->name,
+                  revoked ? " (revoked; names are not reused)" : "");
         goto rollback;
     }
     if (rc != SQLITE_DONE) {
@@ -355,7 +344,7 @@ int seam_store_key_add(seam_store *st, const seam_key_rec *rec, char *err, size_
     sqlite3_clear_bindings(st->insert);
     if (rc != SQLITE_DONE) {
         if (rc == SQLITE_CONSTRAINT_UNIQUE) /* the name was checked: the hash collided */
-            set_err(err, errlen, "a key with the same secret already exists");
+            seam_errf(err, errlen, "a key with the same secret already exists");
         else
             db_err(st, err, errlen, "insert");
         goto rollback;
@@ -400,7 +389,7 @@ int seam_store_key_each(seam_store *st, int (*fn)(const seam_key_rec *, void *),
 {
     seam_key_rec *rec = malloc(sizeof *rec);
     if (!rec) {
-        set_err(err, errlen, "storage: out of memory");
+        seam_errf(err, errlen, "storage: out of memory");
         return -1;
     }
     pthread_mutex_lock(&st->mu);
