@@ -163,7 +163,7 @@ typedef struct gemini_state {
     char id[160]; /* "chatcmpl-..." (JSON-safe: hex or a checked responseId) */
     int have_response_id;
     int include_usage;
-    int base64;  /* embeddings: encoding_format base64 */
+    int base64;     /* embeddings: encoding_format base64 */
     size_t ninputs; /* embeddings: inputs sent */
     /* stream */
     seam_sse_reader sse;
@@ -214,9 +214,9 @@ static int dump_cb(const char *p, size_t n, void *ud)
 typedef struct xl {
     const seam_provider *p;
     const seam_call_req *req;
-    json_t *defs;  /* root of the schema being converted, for $ref */
-    int response;  /* converting a response schema */
-    int refused;   /* a refusal has been written */
+    json_t *defs;   /* root of the schema being converted, for $ref */
+    int response;   /* converting a response schema */
+    int refused;    /* a refusal has been written */
     char path[200]; /* the schema position being converted, for refusals */
 } xl;
 
@@ -311,14 +311,21 @@ static int is_null_schema(json_t *s)
 static int keyword(xl *x, json_t *out, const char *key, json_t *v, int *nullable, int depth)
 {
     static const char *const copied[] = {
-        "description", "title",     "pattern",   "default",       "example",
-        "nullable",    "minItems",  "maxItems",  "minLength",     "maxLength",
-        "minimum",     "maximum",   "required",  "minProperties", "maxProperties",
-        "propertyOrdering",
+        "description", "title",         "pattern",       "default",          "example", "nullable",
+        "minItems",    "maxItems",      "minLength",     "maxLength",        "minimum", "maximum",
+        "required",    "minProperties", "maxProperties", "propertyOrdering",
     };
     static const char *const dropped[] = {
-        "$schema",    "$id",      "$comment",  "$anchor",              "$defs",
-        "definitions", "deprecated", "readOnly", "writeOnly",          "additionalProperties",
+        "$schema",
+        "$id",
+        "$comment",
+        "$anchor",
+        "$defs",
+        "definitions",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "additionalProperties",
         "unevaluatedProperties",
     };
     static const char *const formats[] = {"enum", "date-time", "int32", "int64", "float", "double"};
@@ -574,7 +581,8 @@ static json_t *text_part(const char *s, size_t n)
  * (or refusal) parts, joined.  Returns a new string or NULL after a refusal. */
 static json_t *content_text(xl *x, json_t *content, const char *field)
 {
-    if (!content || json_is_string(content)) return json_string(content ? json_string_value(content) : "");
+    if (!content || json_is_string(content))
+        return json_string(content ? json_string_value(content) : "");
     if (!json_is_array(content)) {
         refuse(x, field, "must be a string or an array of parts");
         return NULL;
@@ -604,8 +612,8 @@ static json_t *content_text(xl *x, json_t *content, const char *field)
 static const char *ext_mime(const char *url)
 {
     static const char *const map[][2] = {
-        {"png", "image/png"},   {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
-        {"webp", "image/webp"}, {"heic", "image/heic"}, {"heif", "image/heif"},
+        {"png", "image/png"},       {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"},
+        {"webp", "image/webp"},     {"heic", "image/heic"}, {"heif", "image/heif"},
         {"pdf", "application/pdf"},
     };
     const char *host = strstr(url, "://");
@@ -684,7 +692,9 @@ static json_t *user_part(xl *x, json_t *part, const char *field)
         json_t *a = json_object_get(part, "input_audio");
         const char *data = json_string_value(json_object_get(a, "data"));
         json_t *fmt = json_object_get(a, "format");
-        const char *mime = str_eq(fmt, "wav") ? "audio/wav" : str_eq(fmt, "mp3") ? "audio/mp3" : NULL;
+        const char *mime = str_eq(fmt, "wav")   ? "audio/wav"
+                           : str_eq(fmt, "mp3") ? "audio/mp3"
+                                                : NULL;
         snprintf(f, sizeof f, "%s.input_audio", field);
         if (!data || !mime) {
             refuse(x, f, "needs base64 data and format wav or mp3");
@@ -1140,8 +1150,8 @@ static int generation_config(xl *x, json_t *root, json_t *g)
         static const struct {
             const char *level;
             int budget;
-        } budgets[] = {{"none", 0},      {"minimal", 1024}, {"low", 1024},
-                       {"medium", 8192}, {"high", 24576}};
+        } budgets[] = {
+            {"none", 0}, {"minimal", 1024}, {"low", 1024}, {"medium", 8192}, {"high", 24576}};
         int budget = -1;
         for (size_t i = 0; i < sizeof budgets / sizeof budgets[0]; i++)
             if (str_eq(effort, budgets[i].level)) budget = budgets[i].budget;
@@ -1157,15 +1167,31 @@ static int generation_config(xl *x, json_t *root, json_t *g)
 static int check_chat_members(xl *x, json_t *root)
 {
     static const char *const known[] = {
-        "model",          "messages",          "stream",
-        "stream_options", "temperature",       "top_p",
-        "max_tokens",     "max_completion_tokens", "stop",
-        "n",              "seed",              "presence_penalty",
-        "frequency_penalty", "response_format", "tools",
-        "tool_choice",    "parallel_tool_calls", "reasoning_effort",
+        "model",
+        "messages",
+        "stream",
+        "stream_options",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "n",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning_effort",
         /* dropped: no effect on the answer */
-        "user",           "metadata",          "store",
-        "service_tier",   "safety_identifier", "prompt_cache_key",
+        "user",
+        "metadata",
+        "store",
+        "service_tier",
+        "safety_identifier",
+        "prompt_cache_key",
         "prediction",
     };
     const char *key;
@@ -1216,8 +1242,7 @@ static int build_chat(xl *x, json_t *root, gemini_state *st, json_t *g)
     return generation_config(x, root, g);
 }
 
-static int build_embeddings(xl *x, json_t *root, gemini_state *st, const char *resource,
-                            json_t *g)
+static int build_embeddings(xl *x, json_t *root, gemini_state *st, const char *resource, json_t *g)
 {
     const char *key;
     json_t *v;
@@ -1264,8 +1289,8 @@ static int build_embeddings(xl *x, json_t *root, gemini_state *st, const char *r
             refuse(x, "input", "Gemini embeds text only, not token arrays");
             goto done;
         }
-        json_t *r = json_pack("{s:s,s:{s:[{s:O}]}}", "model", resource, "content", "parts", "text",
-                              item);
+        json_t *r =
+            json_pack("{s:s,s:{s:[{s:O}]}}", "model", resource, "content", "parts", "text", item);
         if (r && dims) json_object_set(r, "outputDimensionality", dims);
         if (json_array_append_new(requests, r)) goto done;
     }
@@ -1288,8 +1313,9 @@ static int model_resource(const char *model, char *out, size_t outlen)
         kind = "tunedModels";
     }
     size_t n = strlen(model);
-    if (!n || n > MAX_MODEL || strspn(model, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                             "0123456789._-") != n)
+    if (!n || n > MAX_MODEL ||
+        strspn(model, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789._-") != n)
         return -1;
     snprintf(out, outlen, "%s/%s", kind, model);
     return 0;
@@ -1310,7 +1336,8 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
 
     char resource[MAX_MODEL + 16];
     if (!req->model || model_resource(req->model, resource, sizeof resource))
-        return refuse(&x, "model", "Gemini model names may hold only letters, digits, '.', '_', '-'");
+        return refuse(&x, "model",
+                      "Gemini model names may hold only letters, digits, '.', '_', '-'");
 
     json_t *root = json_loadb(req->body, req->body_len, 0, NULL);
     json_t *g = json_object();
@@ -1325,7 +1352,7 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     rc = -1;
 
     char path[MAX_MODEL + 256];
-    const char *method = !chat ? ":batchEmbedContents"
+    const char *method = !chat         ? ":batchEmbedContents"
                          : req->stream ? ":streamGenerateContent?alt=sse"
                                        : ":generateContent";
     snprintf(path, sizeof path, "%s/%s%s", gp->prefix, resource, method);
@@ -1385,8 +1412,12 @@ static void w_num(wr *w, long long v)
 
 static const char *finish_reason(const char *r, int has_calls)
 {
-    static const char *const filtered[] = {"SAFETY",        "RECITATION",         "BLOCKLIST",
-                                           "PROHIBITED_CONTENT", "SPII",          "IMAGE_SAFETY",
+    static const char *const filtered[] = {"SAFETY",
+                                           "RECITATION",
+                                           "BLOCKLIST",
+                                           "PROHIBITED_CONTENT",
+                                           "SPII",
+                                           "IMAGE_SAFETY",
                                            "IMAGE_PROHIBITED_CONTENT"};
     if (strcmp(r, "MAX_TOKENS") == 0) return "length";
     for (size_t i = 0; i < sizeof filtered / sizeof filtered[0]; i++)
@@ -1506,8 +1537,9 @@ static int chat_response(gemini_state *st, const seam_call_req *req, json_t *roo
             json_t *t = visible_text(part);
             if (t) {
                 if (!ntext++) w_s(&w, "\"");
-                if (!w.err) w.err = seam_buf_append_json_str(out, json_string_value(t),
-                                                             json_string_length(t));
+                if (!w.err)
+                    w.err =
+                        seam_buf_append_json_str(out, json_string_value(t), json_string_length(t));
             }
             if (json_is_object(json_object_get(part, "functionCall"))) ncalls++;
         }
@@ -1531,8 +1563,8 @@ static int chat_response(gemini_state *st, const seam_call_req *req, json_t *roo
     }
     if (!json_array_size(cands)) {
         /* the prompt itself was blocked (promptFeedback.blockReason) */
-        int blocked = json_is_string(
-            json_object_get(json_object_get(root, "promptFeedback"), "blockReason"));
+        int blocked =
+            json_is_string(json_object_get(json_object_get(root, "promptFeedback"), "blockReason"));
         w_s(&w, "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
                 "\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"");
         w_s(&w, blocked ? "content_filter" : "stop");
@@ -1672,7 +1704,7 @@ static int put_error(wr *w, int status, json_t *err)
     if (reason) {
         char code[64];
         size_t k = 0;
-        for (; reason[k] && k < sizeof code - 1; k++)
+        for (; k < sizeof code - 1 && reason[k]; k++)
             code[k] = (char)((reason[k] >= 'A' && reason[k] <= 'Z') ? reason[k] + 32 : reason[k]);
         w_str(w, code, k);
     } else {
