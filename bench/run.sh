@@ -14,16 +14,29 @@
 #      and threads; not the upstream's, not wrk's).
 #   6. Latency at concurrency 1: direct, through nginx, through seam, in
 #      BENCH_LAT_ROUNDS rounds; medians.
+#   6b. Translation: seam's route `chat-anthropic` (an anthropic-type
+#      provider on the same upstream, which also answers POST /v1/messages
+#      with a fixed Anthropic message) against the passthrough route `chat`,
+#      and an Anthropic client (POST /v1/messages to seam, route `chat`),
+#      interleaved rounds like 4; ratios to the passthrough.  BENCH_PROFILE=1
+#      adds one perf-recorded run of each path and the top functions.
 #   7. seam's memory: idle, and while holding BENCH_STREAMS streams open
 #      against `seam mock --chunk-delay 50`.
 #   8. A table on stdout, and the same in Markdown in bench/out/latest.md.
+#
+# BENCH_SECTIONS picks what runs (comma-separated; default all):
+#   throughput (4, 5)  latency (6)  anthropic (6b)  streams (7)
+# e.g. BENCH_SECTIONS=anthropic BENCH_ROUNDS=1 bench/run.sh for a quick look.
 #
 # Overrides (environment): BENCH_CONN (64) BENCH_THREADS (2) BENCH_DURATION (10s)
 # BENCH_ROUNDS (3) BENCH_WARMUP (2s) BENCH_WORKERS (nproc) BENCH_UP_WORKERS (nproc)
 # BENCH_LAT_DURATION (5s) BENCH_LAT_ROUNDS (3) BENCH_STREAMS (1000) BENCH_STREAM_WORDS (250)
 # BENCH_CHUNK_DELAY (50) BENCH_MOCK_WORKERS (1) BENCH_SKIP_STREAMS (0) BENCH_SKIP_SEAM (0: nginx only,
 # for working on the script) BENCH_KEEP (0: keep the temp dir) BENCH_OUT
-# (bench/out/latest.md) BENCH_SEAM (build/seam) BENCH_NGINX (/usr/sbin/nginx).
+# (bench/out/latest.md) BENCH_SEAM (build/seam) BENCH_NGINX (/usr/sbin/nginx)
+# BENCH_SECTIONS (throughput,latency,anthropic,streams) BENCH_ANTHROPIC_CLIENT
+# (1: include the Anthropic-client path in section 6b) BENCH_PROFILE (0: 1 adds
+# perf-recorded runs to section 6b).
 #
 # Exit status: 0 when every request of every run succeeded; 1 when any run
 # saw non-2xx responses or socket errors or a stream did not finish (the
@@ -52,6 +65,13 @@ MOCK_WORKERS=${BENCH_MOCK_WORKERS:-1}
 CHUNK_DELAY=${BENCH_CHUNK_DELAY:-50}
 SKIP_STREAMS=${BENCH_SKIP_STREAMS:-0}
 SKIP_SEAM=${BENCH_SKIP_SEAM:-0}
+ALL_SECTIONS="throughput latency anthropic streams"
+SECTIONS=${BENCH_SECTIONS:-all}
+ANTH_CLIENT=${BENCH_ANTHROPIC_CLIENT:-1}
+PROFILE=${BENCH_PROFILE:-0}
+# seam's anthropic-type provider reads its key from here (the static upstream
+# ignores it); `seam keys create` does not need it.
+export BENCH_ANTHROPIC_KEY=${BENCH_ANTHROPIC_KEY:-sk-ant-bench-0000}
 KEEP=${BENCH_KEEP:-0}
 OUT=$(realpath -m "${BENCH_OUT:-bench/out/latest.md}")
 LUA=$ROOT/bench/lua/chat.lua
@@ -82,9 +102,31 @@ for v in DURATION WARMUP LAT_DURATION; do
     [[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "BENCH_$v must look like 10s, 2m or 30 (got '${!v}')"
 done
 ((THREADS <= CONN)) || die "BENCH_THREADS ($THREADS) must not exceed BENCH_CONN ($CONN)"
+[[ $ANTH_CLIENT == [01] ]] || die "BENCH_ANTHROPIC_CLIENT must be 0 or 1 (got '$ANTH_CLIENT')"
+[[ $PROFILE == [01] ]] || die "BENCH_PROFILE must be 0 or 1 (got '$PROFILE')"
+
+# Sections: the names in BENCH_SECTIONS (commas or spaces), in the order of
+# ALL_SECTIONS whatever the order given.  Without seam only throughput and
+# latency (nginx's half) can run.
+[[ $SECTIONS == all ]] && SECTIONS=$ALL_SECTIONS
+SECTIONS=" ${SECTIONS//,/ } "
+for s in $SECTIONS; do
+    [[ " $ALL_SECTIONS " == *" $s "* ]] || die "BENCH_SECTIONS: unknown section '$s' (known: ${ALL_SECTIONS// /, }, or all)"
+done
+[[ $SKIP_STREAMS != 1 ]] || SECTIONS=${SECTIONS/ streams / }
+if [[ $SKIP_SEAM == 1 ]]; then
+    SECTIONS=${SECTIONS/ anthropic / }
+    SECTIONS=${SECTIONS/ streams / }
+fi
+has() { [[ $SECTIONS == *" $1 "* ]]; }
+RUN_SECTIONS=""
+for s in $ALL_SECTIONS; do has "$s" && RUN_SECTIONS+="${RUN_SECTIONS:+, }$s"; done
+[[ -n $RUN_SECTIONS ]] || die "nothing to run (BENCH_SECTIONS='${BENCH_SECTIONS:-}', BENCH_SKIP_SEAM=$SKIP_SEAM, BENCH_SKIP_STREAMS=$SKIP_STREAMS)"
 
 need=("$NGINX" wrk curl)
-[[ $SKIP_SEAM == 1 ]] || need+=("$SEAM" node)
+[[ $SKIP_SEAM == 1 ]] || need+=("$SEAM")
+! has streams || need+=(node)
+if has anthropic && [[ $PROFILE == 1 ]]; then need+=(perf); fi
 for b in "${need[@]}"; do
     command -v "$b" >/dev/null || die "'$b' not found (scripts/setup.sh installs nginx-light, wrk, nodejs; make build/seam builds seam)"
 done
@@ -98,6 +140,7 @@ TMP=$(mktemp -d /tmp/seam-bench.XXXXXX)
 chmod 755 "$TMP" # nginx workers run as nobody when started by root
 PIDS=()          # every process this script started, in start order
 WRK_PID=""       # the wrk run in progress
+PERF_PID=""      # the perf record in progress (BENCH_PROFILE=1)
 
 # Stops PID (and the processes under it) with TERM, then KILL after 5 s.
 stop_pid() {
@@ -131,6 +174,7 @@ cleanup() {
     trap - EXIT INT TERM
     local i
     [[ -z ${WRK_PID:-} ]] || stop_pid "$WRK_PID"
+    [[ -z ${PERF_PID:-} ]] || stop_pid "$PERF_PID"
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[i]}"
     done
@@ -219,32 +263,56 @@ FAILS=()
 RUN_N=0
 # run_wrk LABEL URL THREADS CONN DURATION [PID...]: runs wrk; measures the CPU
 # of the PIDs' process trees over the run.  Sets W_REQ W_RPS W_P50 W_P99
-# W_CPU (µs of CPU per request, "" without PIDs) W_ERR (status errors)
+# W_CPU (µs of CPU per request, "" without PIDs) W_CSW (context switches of
+# the PIDs' threads per request, "" without PIDs) W_ERR (status errors)
 # W_SOCK (socket errors).  A run with errors is recorded in FAILS.
+# Optional, as assignments in front of the call (they last for that call):
+#   WRK_BODY=FILE      the request body (default $BENCH_BODY_FILE)
+#   WRK_KEYHDR=x-api-key  send the key as an Anthropic client does (x-api-key
+#                      and anthropic-version) instead of Authorization: Bearer
+#   WRK_PERF=FILE      perf record the first PID over the run, into FILE, with
+#                      call graphs unwound from DWARF (seam is built without
+#                      frame pointers), 999 samples/s
 run_wrk() {
     local label=$1 url=$2 t=$3 c=$4 d=$5
     shift 5
     local pids=("$@") out c0 c1 line
+    local body=${WRK_BODY:-$BENCH_BODY_FILE} keyhdr=${WRK_KEYHDR:-authorization}
     RUN_N=$((RUN_N + 1))
-    out=$TMP/wrk-$RUN_N-${label// /_}.txt
+    out=$TMP/wrk-$RUN_N-${label//[^A-Za-z0-9_.-]/_}.txt
     for p in "${pids[@]}"; do
         is_running "$p" || die "$label: server pid $p is gone before the run"
     done
+    if [[ -n ${WRK_PERF:-} ]]; then
+        perf record --call-graph dwarf,16384 -F 999 -o "$WRK_PERF" -p "${pids[0]}" >"$WRK_PERF.log" 2>&1 &
+        PERF_PID=$!
+        sleep 0.5 # attached to every thread before the load starts
+        is_running "$PERF_PID" || die "$label: perf record did not start: $(cat "$WRK_PERF.log")"
+    fi
     c0=$(proc_ticks "${pids[@]}")
+    local x0=0 x1=0
+    ((${#pids[@]} == 0)) || x0=$(proc_ctxsw "${pids[@]}")
     # In the background and waited for, so that a signal to this script is
     # handled at once (cleanup stops WRK_PID).
     timeout --kill-after=5 $(($(secs "$d") + 30)) \
-        env BENCH_KEY="${KEY:-sk-none}" wrk -t"$t" -c"$c" -d"$d" --latency -s "$LUA" "$url" \
+        env BENCH_KEY="${KEY:-sk-none}" BENCH_BODY_FILE="$body" BENCH_KEY_HEADER="$keyhdr" \
+        wrk -t"$t" -c"$c" -d"$d" --latency -s "$LUA" "$url" \
         >"$out" 2>&1 &
     WRK_PID=$!
     local rc=0
     wait "$WRK_PID" || rc=$?
     WRK_PID=""
+    if [[ -n ${WRK_PERF:-} ]]; then
+        kill -INT "$PERF_PID" 2>/dev/null || true
+        wait "$PERF_PID" 2>/dev/null || true
+        PERF_PID=""
+    fi
     if ((rc)); then
         cat "$out" >&2
         die "$label: wrk failed or did not stop (exit $rc)"
     fi
     c1=$(proc_ticks "${pids[@]}")
+    ((${#pids[@]} == 0)) || x1=$(proc_ctxsw "${pids[@]}")
     line=$(grep '^BENCH ' "$out") || {
         cat "$out" >&2
         die "$label: no BENCH line in wrk's output"
@@ -257,10 +325,11 @@ run_wrk() {
     W_ERR=$status_errors
     W_SOCK=$((connect_errors + read_errors + write_errors + timeouts))
     W_RPS=$(awk -v n="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", (d > 0 ? n * 1e6 / d : 0) }')
-    W_CPU=""
+    W_CPU="" W_CSW=""
     if ((${#pids[@]})); then
         W_CPU=$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v n="$requests" \
             'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }')
+        W_CSW=$(awk -v a="$x0" -v b="$x1" -v n="$requests" 'BEGIN { printf "%.2f", (n > 0 ? (b - a) / n : 0) }')
     fi
     if ((requests == 0 || W_ERR > 0 || W_SOCK > 0)); then
         local msg="$label: $requests requests, $W_ERR non-2xx/3xx responses, socket errors: connect $connect_errors, read $read_errors, write $write_errors, timeout $timeouts"
@@ -269,8 +338,8 @@ run_wrk() {
         printf '!!! %s\n' "$msg" >&2
         printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
         sed 's/^/    wrk| /' "$out" >&2
-        if [[ $label == seam* && -n ${SEAM_PID:-} ]]; then
-            show_seam_errors
+        if [[ -n ${SEAM_PID:-} && " ${pids[*]} " == *" $SEAM_PID "* ]]; then
+            show_seam_errors "$url" "$body" "$keyhdr"
         fi
     fi
     for p in "${pids[@]}"; do
@@ -284,12 +353,24 @@ $(tail -n 30 "$TMP"/*.log 2>/dev/null)"
         "$label" "$W_RPS" "$W_P50" "$W_P99" "${W_CPU:--}" "$W_REQ" "$W_ERR" "$W_SOCK")"
 }
 
-# What seam answers when it answers an error: one sample request, and the
-# statuses in its access log.
+# auth_args KEYHDR: curl's arguments for the key, as run_wrk's wrk sends it.
+auth_args() {
+    if [[ $1 == x-api-key ]]; then
+        printf '%s\n' -H "x-api-key: $KEY" -H "anthropic-version: 2023-06-01"
+    else
+        printf '%s\n' -H "Authorization: Bearer $KEY"
+    fi
+}
+
+# What seam answers when it answers an error: one sample request (the URL,
+# body and key header of the failed run), and the statuses in its access log.
 show_seam_errors() {
-    log "one request to seam, verbatim:"
-    curl -s -i --max-time 5 -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
-        --data-binary @"$BENCH_BODY_FILE" "http://127.0.0.1:$SEAM_PORT/v1/chat/completions" |
+    local url=${1:-http://127.0.0.1:$SEAM_PORT/v1/chat/completions} body=${2:-$BENCH_BODY_FILE} keyhdr=${3:-authorization}
+    local -a auth
+    mapfile -t auth < <(auth_args "$keyhdr")
+    log "one request to seam, verbatim (POST $url, body $(basename "$body")):"
+    curl -s -i --max-time 5 "${auth[@]}" -H 'Content-Type: application/json' \
+        --data-binary @"$body" "$url" |
         sed 's/^/    seam| /' >&2 || true
     echo >&2
     log "statuses in seam's access log (count status):"
@@ -319,10 +400,18 @@ busy_pct() {
     awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
         printf "%.0f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0) }'
 }
-# count status: statuses in a seam access log, "N x STATUS, ..."
+# log_status_counts FILE [PATH [ROUTE]]: "COUNT STATUS" lines from a seam
+# access log, for requests to PATH (default /v1/chat/completions), and only
+# those routed to ROUTE when given.
+log_status_counts() {
+    local file=$1 path=${2:-/v1/chat/completions} route=${3:-}
+    grep -F "\"path\":\"$path\"," "$file" 2>/dev/null |
+        { if [[ -n $route ]]; then grep -F "\"route\":\"$route\","; else cat; fi; } |
+        grep -oE '"status":[0-9]+' | grep -oE '[0-9]+$' | sort | uniq -c || true
+}
+# log_statuses FILE [PATH [ROUTE]]: the same as "N × STATUS, ..."
 log_statuses() {
-    grep -oE '"path":"/v1/chat/completions","status":[0-9]+' "$1" 2>/dev/null | grep -oE '[0-9]+$' |
-        sort | uniq -c | awk '{ printf "%s%s × %s", (NR > 1 ? ", " : ""), $1, $2 }'
+    log_status_counts "$@" | awk '{ printf "%s%s × %s", (NR > 1 ? ", " : ""), $1, $2 }'
 }
 
 BUSY_BEFORE=$(busy_pct)
@@ -330,8 +419,12 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "other load on the machine before start: ${BUSY_BEFORE}% of all CPUs busy (load average $LOAD_BEFORE)"
 
 # --- 1. upstream, 2. nginx proxy ------------------------------------------------
+# The replies go into nginx's config in '...' through sed (render): no ', |,
+# & or backslash in them.
 REPLY=$(tr -d '\n' <"$ROOT/bench/conf/reply.json")
-[[ $REPLY != *"'"* && $REPLY != *"|"* ]] || die "bench/conf/reply.json must not contain ' or |"
+[[ $REPLY != *[\'\|\&\\]* ]] || die "bench/conf/reply.json must not contain ' | & or \\"
+REPLY_ANTH=$(tr -d '\n' <"$ROOT/bench/conf/reply-anthropic.json")
+[[ $REPLY_ANTH != *[\'\|\&\\]* ]] || die "bench/conf/reply-anthropic.json must not contain ' | & or \\"
 UP_PORT=$(free_port)
 NGX_PORT=$(free_port)
 SEAM_PORT=$(free_port)
@@ -345,7 +438,8 @@ if [[ $SKIP_SEAM != 1 ]]; then
     cp "$SEAM" "$TMP/seam"
     SEAM=$TMP/seam
 fi
-start_nginx upstream "$ROOT/bench/conf/nginx-upstream.conf.in" "$UP_WORKERS" "$UP_PORT" "REPLY=$REPLY"
+start_nginx upstream "$ROOT/bench/conf/nginx-upstream.conf.in" "$UP_WORKERS" "$UP_PORT" \
+    "REPLY=$REPLY" "REPLY_ANTH=$REPLY_ANTH"
 UP_PID=$LAST_PID
 wait_http upstream "$UP_PID" "http://127.0.0.1:$UP_PORT$CHAT" --data-binary @"$BENCH_BODY_FILE"
 start_nginx nginx "$ROOT/bench/conf/nginx-proxy.conf.in" "$WORKERS" "$NGX_PORT" "UPPORT=$UP_PORT"
@@ -356,7 +450,40 @@ log "upstream on :$UP_PORT (pid $UP_PID), nginx proxy on :$NGX_PORT (pid $NGX_PI
 # --- 3. seam ------------------------------------------------------------------------
 KEY=""
 SEAM_PID=""
-RSS_IDLE="" RSS_LOADED="" HWM_LOADED="" SEAM_THREADS=""
+RSS_IDLE="" RSS_LOADED="" HWM_LOADED="" SEAM_THREADS="" STATUSES1=""
+URL_MSG=http://127.0.0.1:$SEAM_PORT/v1/messages
+ANTH_BODY_FILE=$ROOT/bench/conf/request-anthropic.json  # an Anthropic client's body, model chat
+ROUTE_BODY_FILE=$TMP/request-chat-anthropic.json        # request.json with model chat-anthropic
+sed 's/"model":"chat"/"model":"chat-anthropic"/' "$BENCH_BODY_FILE" >"$ROUTE_BODY_FILE"
+grep -q '"model":"chat-anthropic"' "$ROUTE_BODY_FILE" ||
+    die "bench/conf/request.json must contain \"model\":\"chat\" (section anthropic sends it with model chat-anthropic)"
+
+# check_answer NAME CODE BODY WHAT PATTERN...: CODE must be 200 and BODY
+# contain every PATTERN; otherwise stop, showing the body.
+check_answer() {
+    local name=$1 code=$2 body=$3 what=$4 pat
+    shift 4
+    [[ $code == 200 ]] || die "$name answered $code, not 200; its answer:
+$body"
+    for pat in "$@"; do
+        [[ $body == *"$pat"* ]] || die "$name answered 200 but not $what (no '$pat' in it); its answer:
+$body"
+    done
+}
+# post URL BODYFILE KEYHDR: prints the answer's body, a newline, the status.
+post() {
+    local -a auth
+    mapfile -t auth < <(auth_args "$3")
+    curl -s --max-time 5 -w '\n%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' \
+        --data-binary @"$2" "$1" || echo "
+curl-failed"
+}
+
+# The upstream speaks both wires.
+a=$(post "http://127.0.0.1:$UP_PORT/v1/messages" "$ANTH_BODY_FILE" x-api-key)
+check_answer "the upstream (POST /v1/messages)" "${a##*$'\n'}" "${a%$'\n'*}" "an Anthropic message" \
+    '"type":"message"' '"content":[{"type":"text"' '"stop_reason":"end_turn"'
+
 if [[ $SKIP_SEAM != 1 ]]; then
     render "$ROOT/bench/conf/seam.yaml.in" "$TMP/seam.yaml" \
         "DIR=$TMP" "PORT=$SEAM_PORT" "WORKERS=$WORKERS" "UPPORT=$UP_PORT"
@@ -375,16 +502,26 @@ if [[ $SKIP_SEAM != 1 ]]; then
     # One request through each path, checked, before any load.
     for path in "nginx $NGX_PORT" "seam $SEAM_PORT"; do
         read -r -a pp <<<"$path"
-        set -- "${pp[@]}"
-        body=$(curl -s --max-time 5 -w '\n%{http_code}' -H "Authorization: Bearer $KEY" \
-            -H 'Content-Type: application/json' --data-binary @"$BENCH_BODY_FILE" \
-            "http://127.0.0.1:$2$CHAT") || die "$1: request failed"
-        code=${body##*$'\n'}
-        body=${body%$'\n'*}
-        [[ $code == 200 && $body == *'"chat.completion"'* && $body == *'"usage"'* ]] ||
-            die "$1 answered $code, not a chat.completion: $body"
+        a=$(post "http://127.0.0.1:${pp[1]}$CHAT" "$BENCH_BODY_FILE" authorization)
+        check_answer "${pp[0]}" "${a##*$'\n'}" "${a%$'\n'*}" "a chat.completion with usage" \
+            '"chat.completion"' '"usage"'
     done
     log "a request through seam: 200, chat.completion with usage"
+    if has anthropic; then
+        # The answer of the anthropic-type provider, translated: the upstream's
+        # Anthropic message id and text, in OpenAI's shape.
+        a=$(post "http://127.0.0.1:$SEAM_PORT$CHAT" "$ROUTE_BODY_FILE" authorization)
+        check_answer "seam, route chat-anthropic" "${a##*$'\n'}" "${a%$'\n'*}" \
+            "the upstream's Anthropic message as a chat.completion" \
+            '"chat.completion"' '"usage"' '"msg_01Bench' '"finish_reason":"stop"' 'To reset your VPN token'
+        log "a request through seam's route chat-anthropic: 200, the Anthropic message as a chat.completion"
+        if ((ANTH_CLIENT)); then
+            a=$(post "$URL_MSG" "$ANTH_BODY_FILE" x-api-key)
+            check_answer "seam, POST /v1/messages (route chat)" "${a##*$'\n'}" "${a%$'\n'*}" \
+                "an Anthropic message" '"type":"message"' '"stop_reason":"end_turn"' 'To reset your VPN token'
+            log "an Anthropic client's request through seam (route chat): 200, an Anthropic message"
+        fi
+    fi
 fi
 
 # --- 4, 5. throughput and CPU, interleaved rounds ---------------------------------
@@ -392,94 +529,198 @@ URL_NGX=http://127.0.0.1:$NGX_PORT$CHAT
 URL_SEAM=http://127.0.0.1:$SEAM_PORT$CHAT
 URL_UP=http://127.0.0.1:$UP_PORT$CHAT
 
-log "warm-up: $WARMUP each"
-run_wrk "warm-up nginx" "$URL_NGX" "$THREADS" "$CONN" "$WARMUP"
-[[ $SKIP_SEAM == 1 ]] || run_wrk "warm-up seam" "$URL_SEAM" "$THREADS" "$CONN" "$WARMUP"
-
 declare -a N_RPS N_P50 N_P99 N_CPU S_RPS S_P50 S_P99 S_CPU ROUND_ROWS
-S_REQ_TOTAL=0
-[[ $SKIP_SEAM == 1 ]] || proc_thread_ticks "$SEAM_PID" >"$TMP/threads0.txt"
-for ((r = 1; r <= ROUNDS; r++)); do
-    log "round $r/$ROUNDS: wrk -t$THREADS -c$CONN -d$DURATION"
-    # Odd rounds run nginx first, even rounds seam first, so that neither
-    # always follows the other.
-    order=(nginx seam)
-    ((r % 2)) || order=(seam nginx)
-    for who in "${order[@]}"; do
-        if [[ $who == nginx ]]; then
-            run_wrk "nginx round $r" "$URL_NGX" "$THREADS" "$CONN" "$DURATION" "$NGX_PID"
-            N_RPS+=("$W_RPS") N_P50+=("$W_P50") N_P99+=("$W_P99") N_CPU+=("$W_CPU")
-            ROUND_ROWS+=("| $r | nginx proxy | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
-        elif [[ $SKIP_SEAM != 1 ]]; then
-            run_wrk "seam round $r" "$URL_SEAM" "$THREADS" "$CONN" "$DURATION" "$SEAM_PID"
-            S_RPS+=("$W_RPS") S_P50+=("$W_P50") S_P99+=("$W_P99") S_CPU+=("$W_CPU")
-            S_REQ_TOTAL=$((S_REQ_TOTAL + W_REQ))
-            ROUND_ROWS+=("| $r | seam | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
-        fi
-    done
-done
-
-# seam's CPU by thread over the rounds (seam is idle during nginx's rounds):
-# the main thread is the process id; the others in order of creation.
 THREAD_CPU=""
-if [[ $SKIP_SEAM != 1 ]]; then
-    proc_thread_ticks "$SEAM_PID" >"$TMP/threads1.txt"
-    THREAD_CPU=$(awk -v hz="$CLK_TCK" -v n="$S_REQ_TOTAL" -v pid="$SEAM_PID" '
-        NR == FNR { t0[$1] = $2; next }
-        { d = $2 - t0[$1]; name = ($1 == pid ? "main" : "thread " (++k)); total += d
-          out = out sprintf("%s%s %.1f", (out == "" ? "" : ", "), name, (n > 0 ? d * 1e6 / hz / n : 0)) }
-        END { printf "%s (µs/req; total %.1f)", out, (n > 0 ? total * 1e6 / hz / n : 0) }' \
-        "$TMP/threads0.txt" "$TMP/threads1.txt")
-    log "seam CPU by thread over the rounds: $THREAD_CPU"
+if has throughput; then
+    log "warm-up: $WARMUP each"
+    run_wrk "warm-up nginx" "$URL_NGX" "$THREADS" "$CONN" "$WARMUP"
+    [[ $SKIP_SEAM == 1 ]] || run_wrk "warm-up seam" "$URL_SEAM" "$THREADS" "$CONN" "$WARMUP"
+
+    S_REQ_TOTAL=0
+    [[ $SKIP_SEAM == 1 ]] || proc_thread_ticks "$SEAM_PID" >"$TMP/threads0.txt"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        log "round $r/$ROUNDS: wrk -t$THREADS -c$CONN -d$DURATION"
+        # Odd rounds run nginx first, even rounds seam first, so that neither
+        # always follows the other.
+        order=(nginx seam)
+        ((r % 2)) || order=(seam nginx)
+        for who in "${order[@]}"; do
+            if [[ $who == nginx ]]; then
+                run_wrk "nginx round $r" "$URL_NGX" "$THREADS" "$CONN" "$DURATION" "$NGX_PID"
+                N_RPS+=("$W_RPS") N_P50+=("$W_P50") N_P99+=("$W_P99") N_CPU+=("$W_CPU")
+                ROUND_ROWS+=("| $r | nginx proxy | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
+            elif [[ $SKIP_SEAM != 1 ]]; then
+                run_wrk "seam round $r" "$URL_SEAM" "$THREADS" "$CONN" "$DURATION" "$SEAM_PID"
+                S_RPS+=("$W_RPS") S_P50+=("$W_P50") S_P99+=("$W_P99") S_CPU+=("$W_CPU")
+                S_REQ_TOTAL=$((S_REQ_TOTAL + W_REQ))
+                ROUND_ROWS+=("| $r | seam | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_REQ | $W_ERR | $W_SOCK |")
+            fi
+        done
+    done
+
+    # seam's CPU by thread over the rounds (seam is idle during nginx's rounds):
+    # the main thread is the process id; the others in order of creation.
+    if [[ $SKIP_SEAM != 1 ]]; then
+        proc_thread_ticks "$SEAM_PID" >"$TMP/threads1.txt"
+        THREAD_CPU=$(awk -v hz="$CLK_TCK" -v n="$S_REQ_TOTAL" -v pid="$SEAM_PID" '
+            NR == FNR { t0[$1] = $2; next }
+            { d = $2 - t0[$1]; name = ($1 == pid ? "main" : "thread " (++k)); total += d
+              out = out sprintf("%s%s %.1f", (out == "" ? "" : ", "), name, (n > 0 ? d * 1e6 / hz / n : 0)) }
+            END { printf "%s (µs/req; total %.1f)", out, (n > 0 ? total * 1e6 / hz / n : 0) }' \
+            "$TMP/threads0.txt" "$TMP/threads1.txt")
+        log "seam CPU by thread over the rounds: $THREAD_CPU"
+    fi
 fi
 
 # --- 6. latency at concurrency 1 ----------------------------------------------------
 # Rounds of (direct, nginx, seam), the order rotating from round to round;
 # medians over the rounds.
-log "latency at c=1: wrk -t1 -c1 -d$LAT_DURATION, $LAT_ROUNDS rounds of (direct, nginx, seam)"
 declare -a LU50 LU99 LN50 LN99 LNCPU LS50 LS99 LSCPU LAT_ROWS
-paths=(direct nginx seam)
-[[ $SKIP_SEAM != 1 ]] || paths=(direct nginx)
-for ((r = 1; r <= LAT_ROUNDS; r++)); do
-    n=${#paths[@]}
-    for ((k = 0; k < n; k++)); do
-        who=${paths[(k + r - 1) % n]}
-        case $who in
-        direct)
-            run_wrk "c1 direct round $r" "$URL_UP" 1 1 "$LAT_DURATION"
-            LU50+=("$W_P50") LU99+=("$W_P99")
-            ;;
-        nginx)
-            run_wrk "c1 nginx round $r" "$URL_NGX" 1 1 "$LAT_DURATION" "$NGX_PID"
-            LN50+=("$W_P50") LN99+=("$W_P99") LNCPU+=("$W_CPU")
-            ;;
-        seam)
-            run_wrk "c1 seam round $r" "$URL_SEAM" 1 1 "$LAT_DURATION" "$SEAM_PID"
-            LS50+=("$W_P50") LS99+=("$W_P99") LSCPU+=("$W_CPU")
-            ;;
-        esac
-        LAT_ROWS+=("| $r | $who | $W_RPS | $W_P50 | $W_P99 | ${W_CPU:-—} |")
+if has latency; then
+    log "latency at c=1: wrk -t1 -c1 -d$LAT_DURATION, $LAT_ROUNDS rounds of (direct, nginx, seam)"
+    paths=(direct nginx seam)
+    [[ $SKIP_SEAM != 1 ]] || paths=(direct nginx)
+    for ((r = 1; r <= LAT_ROUNDS; r++)); do
+        n=${#paths[@]}
+        for ((k = 0; k < n; k++)); do
+            who=${paths[(k + r - 1) % n]}
+            case $who in
+            direct)
+                run_wrk "c1 direct round $r" "$URL_UP" 1 1 "$LAT_DURATION"
+                LU50+=("$W_P50") LU99+=("$W_P99")
+                ;;
+            nginx)
+                run_wrk "c1 nginx round $r" "$URL_NGX" 1 1 "$LAT_DURATION" "$NGX_PID"
+                LN50+=("$W_P50") LN99+=("$W_P99") LNCPU+=("$W_CPU")
+                ;;
+            seam)
+                run_wrk "c1 seam round $r" "$URL_SEAM" 1 1 "$LAT_DURATION" "$SEAM_PID"
+                LS50+=("$W_P50") LS99+=("$W_P99") LSCPU+=("$W_CPU")
+                ;;
+            esac
+            LAT_ROWS+=("| $r | $who | $W_RPS | $W_P50 | $W_P99 | ${W_CPU:-—} |")
+        done
     done
-done
+fi
 L_UP_50=$(median "${LU50[@]}") L_UP_99=$(median "${LU99[@]}")
 L_NGX_50=$(median "${LN50[@]}") L_NGX_99=$(median "${LN99[@]}") L_NGX_CPU=$(median "${LNCPU[@]}")
 L_SEAM_50="" L_SEAM_99="" L_SEAM_CPU=""
-if [[ $SKIP_SEAM != 1 ]]; then
+if [[ $SKIP_SEAM != 1 ]] && has latency; then
     L_SEAM_50=$(median "${LS50[@]}") L_SEAM_99=$(median "${LS99[@]}") L_SEAM_CPU=$(median "${LSCPU[@]}")
+fi
+
+# --- 6b. translation: an anthropic-type upstream, and an Anthropic client ------------
+# Three paths through the same seam to the same upstream, same load as 4:
+#   pass    route chat, POST /v1/chat/completions: the OpenAI passthrough
+#   anth    route chat-anthropic, POST /v1/chat/completions: OpenAI request ->
+#           Anthropic Messages request upstream -> Anthropic answer -> OpenAI
+#   client  route chat, POST /v1/messages with an Anthropic body and x-api-key:
+#           Anthropic request -> OpenAI upstream -> answer back to Anthropic
+# Rounds interleave them, the order rotating; medians; ratios to pass.
+declare -A XP_NAME=([pass]="passthrough (route chat, OpenAI upstream)"
+    [anth]="anthropic upstream (route chat-anthropic)"
+    [client]="Anthropic client (POST /v1/messages, route chat)")
+declare -A XP_URL XP_BODY XP_HDR XP_PATH XP_ROUTE XR_RPS XR_P50 XR_P99 XR_CPU XV_RPS XV_CPU
+declare -A XM_RPS XM_P50 XM_P99 XM_CPU XR_CSW XM_CSW
+XP_URL=([pass]=$URL_SEAM [anth]=$URL_SEAM [client]=$URL_MSG)
+XP_BODY=([pass]=$BENCH_BODY_FILE [anth]=$ROUTE_BODY_FILE [client]=$ANTH_BODY_FILE)
+XP_HDR=([pass]=authorization [anth]=authorization [client]=x-api-key)
+XP_PATH=([pass]=$CHAT [anth]=$CHAT [client]=/v1/messages)
+XP_ROUTE=([pass]=chat [anth]=chat-anthropic [client]=chat)
+declare -a XPATHS=(pass anth) X_ROWS
+((ANTH_CLIENT)) && XPATHS+=(client)
+XL_STATUS_ROWS=()
+PROFILED=()
+
+# xl_run WHO LABEL DURATION: one wrk run of path WHO at the throughput load.
+xl_run() {
+    local who=$1
+    WRK_BODY=${XP_BODY[$who]} WRK_KEYHDR=${XP_HDR[$who]} \
+        run_wrk "$2" "${XP_URL[$who]}" "$THREADS" "$CONN" "$3" "$SEAM_PID"
+}
+
+if has anthropic; then
+    log "translation: warm-up $WARMUP each of: ${XPATHS[*]}"
+    for who in "${XPATHS[@]}"; do xl_run "$who" "warm-up seam $who" "$WARMUP"; done
+    n=${#XPATHS[@]}
+    for ((r = 1; r <= ROUNDS; r++)); do
+        log "translation round $r/$ROUNDS: wrk -t$THREADS -c$CONN -d$DURATION"
+        for ((k = 0; k < n; k++)); do
+            who=${XPATHS[(k + r - 1) % n]}
+            xl_run "$who" "seam $who round $r" "$DURATION"
+            XR_RPS[$who]+=" $W_RPS" XR_P50[$who]+=" $W_P50" XR_P99[$who]+=" $W_P99" XR_CPU[$who]+=" $W_CPU"
+            XV_RPS[$who:$r]=$W_RPS XV_CPU[$who:$r]=$W_CPU XR_CSW[$who]+=" $W_CSW"
+            X_ROWS+=("| $r | ${XP_NAME[$who]} | $W_RPS | $W_P50 | $W_P99 | $W_CPU | $W_CSW | $W_REQ | $W_ERR | $W_SOCK |")
+        done
+    done
+    for who in "${XPATHS[@]}"; do
+        # shellcheck disable=SC2086 # the lists are space-separated numbers
+        XM_RPS[$who]=$(median ${XR_RPS[$who]}) XM_P50[$who]=$(median ${XR_P50[$who]})
+        # shellcheck disable=SC2086
+        XM_P99[$who]=$(median ${XR_P99[$who]}) XM_CPU[$who]=$(median ${XR_CPU[$who]})
+        # shellcheck disable=SC2086
+        XM_CSW[$who]=$(median ${XR_CSW[$who]})
+        log "translation, $who (median): ${XM_RPS[$who]} req/s, p50 ${XM_P50[$who]} us, p99 ${XM_P99[$who]} us, cpu ${XM_CPU[$who]} us/req; ratio to pass: req/s $(ratio "${XM_RPS[$who]}" "${XM_RPS[pass]}"), cpu $(ratio "${XM_CPU[$who]}" "${XM_CPU[pass]}")"
+    done
+    if [[ $PROFILE == 1 ]]; then
+        # One more run of each path under perf record (not in the medians:
+        # perf costs seam some CPU too).
+        for who in anth pass client; do
+            [[ " ${XPATHS[*]} " == *" $who "* ]] || continue
+            log "translation: perf record of seam during a $DURATION run of $who"
+            WRK_PERF=$TMP/perf-$who.data xl_run "$who" "seam $who perf" "$DURATION"
+            PROFILED+=("$who")
+        done
+    fi
+    # Every answer must have been 2xx: wrk counts only >= 400 as errors, so
+    # the access log is read too (a 499 is a request in flight when wrk
+    # stopped and closed its connection).
+    for who in "${XPATHS[@]}"; do
+        counts=$(log_status_counts "$TMP/seam.log" "${XP_PATH[$who]}" "${XP_ROUTE[$who]}")
+        XL_STATUS_ROWS+=("${XP_NAME[$who]}: $(log_statuses "$TMP/seam.log" "${XP_PATH[$who]}" "${XP_ROUTE[$who]}")")
+        bad=$(awk '$2 !~ /^2/ && $2 != 499 { n += $1 } END { print n + 0 }' <<<"$counts")
+        if ((bad > 0)); then
+            msg="translation, ${XP_NAME[$who]}: $bad answers neither 2xx nor 499 in seam's access log ($(log_statuses "$TMP/seam.log" "${XP_PATH[$who]}" "${XP_ROUTE[$who]}"))"
+            FAILS+=("$msg")
+            printf '\n!!! %s\n' "$msg" >&2
+            show_seam_errors "${XP_URL[$who]}" "${XP_BODY[$who]}" "${XP_HDR[$who]}"
+        fi
+    done
+fi
+
+if [[ $SKIP_SEAM != 1 ]]; then
     RSS_LOADED=$(proc_status_kb "$SEAM_PID" VmRSS)
     HWM_LOADED=$(proc_status_kb "$SEAM_PID" VmHWM)
     ACCESS_LINES=$(wc -l <"$TMP/seam.log")
     log "seam after the load runs: VmRSS $(mb "$RSS_LOADED") MB, VmHWM $(mb "$HWM_LOADED") MB; $ACCESS_LINES lines on stderr (access log)"
-    STATUSES1=$(log_statuses "$TMP/seam.log")
-    log "seam access log, chat requests by status: $STATUSES1"
+    STATUSES1=$(log_statuses "$TMP/seam.log" "$CHAT" chat)
+    log "seam access log, route chat on $CHAT by status: $STATUSES1"
     stop_pid "$SEAM_PID"
 fi
 stop_pid "$NGX_PID"
 
+# perf report of the profiled runs, before the copy of seam goes with $TMP:
+#   perf-WHO.txt   perf report --no-children --sort dso,sym (self time), as text
+#   perf-WHO.tsv   the same as "percent <tab> dso <tab> symbol"
+#   perf-WHO.incl  inclusive time (--children) of seam's and jansson's named
+#                  functions: "percent <tab> dso <tab> symbol"
+# The first 60 lines of the text go next to the report (bench/out/).
+for who in "${PROFILED[@]}"; do
+    pf=$TMP/perf-$who
+    perf report -i "$pf.data" --no-children --sort dso,sym -g none --stdio >"$pf.txt" 2>/dev/null || true
+    perf report -i "$pf.data" --no-children --sort dso,sym -g none --stdio -t $'\t' 2>/dev/null |
+        awk -F'\t' '$1 ~ /^ *[0-9.]+%/ { gsub(/[ %]/, "", $1); gsub(/^ +| +$/, "", $2); print $1 "\t" $2 "\t" $3 }' >"$pf.tsv" || true
+    perf report -i "$pf.data" --children --sort dso,sym -g none --stdio -t $'\t' 2>/dev/null |
+        awk -F'\t' '$1 ~ /^ *[0-9.]+%/ { gsub(/[ %]/, "", $1); gsub(/^ +| +$/, "", $3)
+            if (($3 == "seam" || $3 ~ /^libjansson/) && $4 !~ /\] 0x/) print $1 "\t" $3 "\t" $4 }' >"$pf.incl" || true
+    mkdir -p "$(dirname "$OUT")"
+    head -n 60 "$pf.txt" >"$(dirname "$OUT")/perf-$who.txt"
+done
+
 # --- 7. memory with many concurrent streams -----------------------------------------
-STATUSES1="" STATUSES2="" ST_DONE="" ST_JSON="" ST_EVENTS=0 ST_DUR="" ST_TTFB="" ST_NOMINAL=""
+STATUSES2="" ST_DONE="" ST_JSON="" ST_EVENTS=0 ST_DUR="" ST_TTFB="" ST_NOMINAL=""
 ST_SEAM_CPU="" ST_MOCK_CPU="" ST_EV_CPU="" RSS2_IDLE="" RSS2_MID="" RSS2_PEAK="" HWM2="" RSS2_AFTER="" FDS_PEAK=""
-if [[ $SKIP_SEAM != 1 && $SKIP_STREAMS != 1 ]]; then
+if has streams; then
     M_PORT=$(free_port)
     S2_PORT=$(free_port)
     # --echo: the reply is the user message, one word per event up to 256
@@ -565,6 +806,141 @@ BUSY_AFTER=$(busy_pct)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 8. report ---------------------------------------------------------------------------
+# The section of the report for 6b (translation).
+report_translation() {
+    local who r pr pc xr xc rounds_txt=""
+    xr=$(ratio "${XM_RPS[anth]}" "${XM_RPS[pass]}")
+    xc=$(ratio "${XM_CPU[anth]}" "${XM_CPU[pass]}")
+    echo "## Translation: Anthropic-type upstream (wrk -t$THREADS -c$CONN -d$DURATION, medians of $ROUNDS interleaved rounds, order rotating)"
+    echo
+    echo "One seam, one upstream (which answers \`POST /v1/messages\` with a fixed"
+    echo "$(wc -c <"$ROOT/bench/conf/reply-anthropic.json")-byte Anthropic message, \`bench/conf/reply-anthropic.json\`), $( ((${#XPATHS[@]} == 3)) && echo three || echo two) paths:"
+    echo
+    echo "- *passthrough*: route \`chat\` (provider type \`openai\`), the $(wc -c <"$BENCH_BODY_FILE")-byte OpenAI body of the throughput section;"
+    echo "- *anthropic upstream*: the same body with model \`chat-anthropic\`: route to a provider of type"
+    echo "  \`anthropic\` — translated to a Messages API request, and the Anthropic answer back to a \`chat.completion\`;"
+    if [[ " ${XPATHS[*]} " == *" client "* ]]; then
+        echo "- *Anthropic client*: \`POST /v1/messages\` with an Anthropic body ($(wc -c <"$ANTH_BODY_FILE") bytes, \`x-api-key\`),"
+        echo "  route \`chat\` (the OpenAI upstream): translated to OpenAI and the answer back to an Anthropic message."
+    fi
+    echo
+    echo "| path | req/s | p50 µs | p99 µs | CPU µs/req | ctx sw/req | req/s ÷ passthrough | CPU ÷ passthrough |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for who in pass anth client; do
+        [[ " ${XPATHS[*]} " == *" $who "* ]] || continue
+        pr=$(ratio "${XM_RPS[$who]}" "${XM_RPS[pass]}")
+        pc=$(ratio "${XM_CPU[$who]}" "${XM_CPU[pass]}")
+        [[ $who == pass ]] && pr="—" pc="—"
+        [[ $who == anth ]] && pr="**${pr}×**" pc="**${pc}×**"
+        [[ $who == client ]] && pr="${pr}×" pc="${pc}×"
+        echo "| ${XP_NAME[$who]} | ${XM_RPS[$who]} | $(fmt0 "${XM_P50[$who]}") | $(fmt0 "${XM_P99[$who]}") | ${XM_CPU[$who]} | ${XM_CSW[$who]} | $pr | $pc |"
+    done
+    echo
+    local ok_r ok_c
+    ok_r=$(awk -v v="$xr" 'BEGIN { if (v == "n/a") print "n/a"; else print (v + 0 >= 0.90 ? "pass" : "FAIL") }')
+    ok_c=$(awk -v v="$xc" 'BEGIN { if (v == "n/a") print "n/a"; else print (v + 0 <= 1.10 ? "pass" : "FAIL") }')
+    echo "Target (the anthropic upstream within 10% of the passthrough): req/s ${xr}× — **$ok_r**;"
+    echo "CPU µs/req ${xc}× — **$ok_c** ($(awk -v a="${XM_CPU[anth]}" -v b="${XM_CPU[pass]}" 'BEGIN {
+        d = a - b; printf "%.1f µs %s per request", (d < 0 ? -d : d), (d < 0 ? "less" : "more") }'))."
+    echo "*ctx sw/req*: context switches of seam's threads per request (from \`/proc/PID/task/*/status\`):"
+    echo "the fewer requests a worker finds per wake-up, the more it sleeps and wakes per request."
+    echo
+    for ((r = 1; r <= ROUNDS; r++)); do
+        rounds_txt+="${rounds_txt:+; }round $r: $(ratio "${XV_RPS[anth:$r]:-}" "${XV_RPS[pass:$r]:-}")× req/s, $(ratio "${XV_CPU[anth:$r]:-}" "${XV_CPU[pass:$r]:-}")× CPU"
+    done
+    echo "Anthropic upstream ÷ passthrough in each round: $rounds_txt."
+    echo
+    echo "seam's access log by status (warm-up included):"
+    echo
+    printf -- '- %s\n' "${XL_STATUS_ROWS[@]}"
+    echo
+    echo "Every round:"
+    echo
+    echo "| round | path | req/s | p50 µs | p99 µs | CPU µs/req | ctx sw/req | requests | non-2xx | socket errors |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${X_ROWS[@]}"
+    echo
+    ((${#PROFILED[@]})) || return 0
+    local args=() incl=() cols="" seps="" delta=0 lines
+    for who in "${PROFILED[@]}"; do
+        args+=("$who" "${XM_CPU[$who]}" "$TMP/perf-$who.tsv")
+        incl+=("$who" "${XM_CPU[$who]}" "$TMP/perf-$who.incl")
+        cols+=" | $who µs/req (%)"
+        seps+=" | ---:"
+    done
+    [[ " ${PROFILED[*]} " == *" anth "* && " ${PROFILED[*]} " == *" pass "* ]] && delta=1
+    ((delta)) && cols+=" | anth − pass µs/req" seps+=" | ---:"
+    lines=$(head -n 60 "$TMP/perf-${PROFILED[0]}.txt" | wc -l)
+    echo "### Where seam's CPU goes (perf, BENCH_PROFILE=1)"
+    echo
+    echo "\`perf record --call-graph dwarf -F 999 -p <seam>\` over one more $DURATION run of each path (not in"
+    echo "the medians above: perf slows seam down), then \`perf report --sort dso,sym\`. *%* is the share of"
+    echo "seam's samples; *µs/req* is that share of the path's median CPU µs/req above. The first $lines"
+    echo "lines of each \`perf report --no-children --sort dso,sym\` are in \`$(dirname "$OUT")/perf-*.txt\`."
+    echo "Samples in a library without symbols (libjansson here) are summed as *(no symbol)*; on this VM"
+    echo "the sampling clock is a software timer, so kernel time tends to land on the points where"
+    echo "interrupts are re-enabled (\`_raw_spin_unlock_irqrestore\`, \`finish_task_switch\`)."
+    echo
+    echo "Self time by shared object:"
+    echo
+    echo "| object$cols |"
+    echo "| ---$seps |"
+    profile_table dso 100 "${args[@]}"
+    echo
+    echo "Self time, the top 30 functions$( ((delta)) && echo " of the anthropic upstream's run"):"
+    echo
+    echo "| function | object$cols |"
+    echo "| --- | ---$seps |"
+    profile_table sym 30 "${args[@]}"
+    echo
+    echo "Inclusive time (\`--children\`: the function and all it calls) of seam's and jansson's functions,"
+    echo "the top 25 — where the translation sits in the request:"
+    echo
+    echo "| function | object$cols |"
+    echo "| --- | ---$seps |"
+    profile_table incl 25 "${incl[@]}"
+    echo
+}
+
+# profile_table dso|sym|incl MAX (WHO CPU TSV)...: Markdown rows from lines
+# "percent <tab> dso <tab> symbol"; µs/req = percent x CPU / 100; sorted by the
+# first WHO's share (incl: by the highest share in any WHO, so that each
+# path's own functions show); at most MAX rows; a last column anth - pass when
+# both are there.  dso sums by object; sym sums a library's unnamed addresses
+# into "(no symbol)"; incl drops the frames every sample has (thread start,
+# event loop: >= 95%).
+profile_table() {
+    local by=$1 max=$2
+    shift 2
+    local spec=""
+    while (($#)); do spec+="$1=$2=$3 "; shift 3; done
+    awk -v by="$by" -v max="$max" -v spec="$spec" '
+        BEGIN { n = split(spec, s, " ")
+                for (i = 1; i <= n; i++) { split(s[i], f, "="); who[i] = f[1]; cpu[i] = f[2]
+                    while ((getline line < f[3]) > 0) { split(line, x, "\t")
+                        sym = x[3]
+                        if (sym ~ /^\[\.\] 0x[0-9a-f]+$/) sym = "[.] (no symbol)"
+                        k = (by == "dso" ? x[2] : sym "\t" x[2])
+                        pct[i, k] += x[1]; if (!(k in seen)) { seen[k] = 1; keys[++nk] = k } } }
+                for (i = 1; i <= n; i++) { if (who[i] == "anth") ia = i; if (who[i] == "pass") ip = i }
+                for (j = 1; j <= nk; j++) { order[j] = j; k = keys[j]; key[j] = pct[1, k]
+                    if (by == "incl") for (i = 2; i <= n; i++) if (pct[i, k] > key[j]) key[j] = pct[i, k] }
+                # descending (insertion sort: a few thousand keys at most)
+                for (j = 2; j <= nk; j++) { t = order[j]; v = key[t]
+                    for (m = j - 1; m >= 1 && key[order[m]] < v; m--) order[m + 1] = order[m]
+                    order[m + 1] = t }
+                rows = 0
+                for (j = 1; j <= nk && rows < max; j++) { k = keys[order[j]]
+                    if (by == "incl" && key[order[j]] >= 95) continue
+                    if (by != "dso" && key[order[j]] < 0.1) break
+                    split(k, kk, "\t"); name = kk[1]; gsub(/\|/, "\\|", name)
+                    row = (by == "dso" ? "| " name : "| `" name "` | " kk[2])
+                    for (i = 1; i <= n; i++)
+                        row = row sprintf(" | %.1f (%.1f%%)", pct[i, k] * cpu[i] / 100, pct[i, k])
+                    if (ia && ip) row = row sprintf(" | %+.1f", pct[ia, k] * cpu[ia] / 100 - pct[ip, k] * cpu[ip] / 100)
+                    print row " |"; rows++ } }'
+}
+
 nm() { median "$@"; }
 NR_RPS=$(nm "${N_RPS[@]}") NR_P50=$(nm "${N_P50[@]}") NR_P99=$(nm "${N_P99[@]}") NR_CPU=$(nm "${N_CPU[@]}")
 SR_RPS="" SR_P50="" SR_P99="" SR_CPU=""
@@ -599,7 +975,9 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
     echo "$(wc -c <"$ROOT/bench/conf/reply.json")-byte chat.completion), the proxy under test ($WORKERS workers), and wrk."
     echo "Other load on the machine, measured over 1 s with none of ours running: ${BUSY_BEFORE}% of all"
     echo "CPUs busy before the run (load average $LOAD_BEFORE), ${BUSY_AFTER}% after ($LOAD_AFTER)."
+    echo "Sections run: $RUN_SECTIONS (BENCH_SECTIONS)."
     echo
+  if has throughput; then
     echo "## Throughput at c=$CONN (wrk -t$THREADS -c$CONN -d$DURATION, medians of $ROUNDS interleaved rounds, order alternating)"
     echo
     echo "POST $CHAT, $(wc -c <"$BENCH_BODY_FILE")-byte chat body, \`Authorization: Bearer\` key (seam checks it; nginx ignores it)."
@@ -611,7 +989,7 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
     echo "| seam | ${SR_RPS:-n/a} | $(fmt0 "$SR_P50") | $(fmt0 "$SR_P99") | ${SR_CPU:-n/a} |"
     echo "| **seam / nginx** | **$(ratio "$SR_RPS" "$NR_RPS")×** | $(ratio "$SR_P50" "$NR_P50")× | $(ratio "$SR_P99" "$NR_P99")× | **$(ratio "$SR_CPU" "$NR_CPU")×** |"
     echo
-    [[ -z $STATUSES1 ]] || echo "seam's access log, chat requests by status (all runs, warm-up and c=1 included): $STATUSES1."
+    [[ -z $STATUSES1 ]] || echo "seam's access log, route \`chat\` on $CHAT by status (all runs, warm-up, c=1 and the translation section's passthrough included): $STATUSES1."
     [[ -z $STATUSES1 ]] || echo
     [[ -z $THREAD_CPU ]] || echo "seam's CPU by thread over its rounds: $THREAD_CPU."
     [[ -z $THREAD_CPU ]] || echo
@@ -621,6 +999,8 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
     echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${ROUND_ROWS[@]}"
     echo
+  fi
+  if has latency; then
     echo "## Added latency at c=1 (wrk -t1 -c1 -d$LAT_DURATION, medians of $LAT_ROUNDS rounds, order rotating)"
     echo
     echo "| path | p50 µs | p99 µs | added p50 µs | added p99 µs | CPU µs/req |"
@@ -644,12 +1024,15 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
         echo "proxies; the p50 columns and CPU µs/req are the figures to compare."
     fi
     echo
+  fi
+    has anthropic && report_translation
+  if [[ $SKIP_SEAM != 1 ]]; then
     echo "## seam memory (VmRSS)"
     echo
     echo "| when | MB | target |"
     echo "| --- | ---: | --- |"
     echo "| idle, 1 s after start ($WORKERS workers, ${SEAM_THREADS:-?} threads) | $(mb "$RSS_IDLE") | < 30 MB — $(verdict "$(mb "$RSS_IDLE")" 30) |"
-    echo "| after the throughput and c=1 runs (VmRSS / VmHWM) | $(mb "$RSS_LOADED") / $(mb "$HWM_LOADED") | |"
+    echo "| after the load runs (VmRSS / VmHWM) | $(mb "$RSS_LOADED") / $(mb "$HWM_LOADED") | |"
     if [[ -n $ST_DONE ]]; then
         echo "| stream instance, idle | $(mb "$RSS2_IDLE") | |"
         echo "| $STREAMS concurrent streams, mid-way | $(mb "$RSS2_MID") | |"
@@ -668,6 +1051,7 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
         echo "\`\`\`"
     fi
     echo
+  fi
     echo "## Failures"
     echo
     if ((${#FAILS[@]})); then

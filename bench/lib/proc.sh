@@ -8,6 +8,8 @@
 #   proc_thread_ticks PID  "TID TICKS" per thread of PID
 #   proc_status_kb PID KEY a /proc/PID/status field in kB (VmRSS, VmHWM, ...)
 #   proc_threads PID       the number of threads of PID
+#   proc_ctxsw PID...      context switches (voluntary + involuntary) summed over
+#                          every thread of each PID's tree
 #
 # Run directly for a quick look:  bench/lib/proc.sh PID
 
@@ -56,12 +58,23 @@ proc_threads() {
     awk '$1 == "Threads:" { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0
 }
 
+proc_ctxsw() {
+    local root p
+    for root in "$@"; do
+        for p in $(proc_tree "$root"); do
+            # a process of the tree may be gone by now: cat skips it
+            cat /proc/"$p"/task/*/status 2>/dev/null || true
+        done
+    done | awk '$1 == "voluntary_ctxt_switches:" || $1 == "nonvoluntary_ctxt_switches:" { n += $2 }
+        END { print n + 0 }'
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     set -eu
     for pid in "$@"; do
         echo "pid $pid: tree $(proc_tree "$pid" | tr '\n' ' ')"
         echo "  cpu ticks $(proc_ticks "$pid") (CLK_TCK $(getconf CLK_TCK))," \
             "VmRSS $(proc_status_kb "$pid" VmRSS) kB, VmHWM $(proc_status_kb "$pid" VmHWM) kB," \
-            "threads $(proc_threads "$pid")"
+            "threads $(proc_threads "$pid"), context switches $(proc_ctxsw "$pid")"
     done
 fi

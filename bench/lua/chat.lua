@@ -1,6 +1,9 @@
 -- bench/lua/chat.lua — wrk script: POST a chat completion with a bearer key.
 --   BENCH_BODY_FILE  the JSON body to send (default: bench/conf/request.json)
 --   BENCH_KEY        the seam virtual key (nginx ignores the header)
+--   BENCH_KEY_HEADER authorization (default): "Authorization: Bearer KEY";
+--                    x-api-key: "x-api-key: KEY" and "anthropic-version",
+--                    as an Anthropic client sends them
 -- At the end it prints one machine-readable line that bench/run.sh parses:
 --   BENCH requests=N duration_us=N p50_us=N ... status_errors=N ...
 -- (latency percentiles straight from wrk's histogram, in microseconds).
@@ -15,7 +18,13 @@ end
 wrk.method = "POST"
 wrk.body = read_file(os.getenv("BENCH_BODY_FILE") or "bench/conf/request.json")
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "sk-none")
+local key = os.getenv("BENCH_KEY") or "sk-none"
+if os.getenv("BENCH_KEY_HEADER") == "x-api-key" then
+    wrk.headers["x-api-key"] = key
+    wrk.headers["anthropic-version"] = "2023-06-01"
+else
+    wrk.headers["Authorization"] = "Bearer " .. key
+end
 
 function done(summary, latency, requests)
     local e = summary.errors
