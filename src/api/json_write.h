@@ -1,0 +1,70 @@
+/* json_write.h — writing JSON straight into a seam_buf.
+ *
+ * The translators' output side: no tree, no printf.  The writer puts the
+ * commas and colons where they belong, so a translator reads as the shape
+ * it produces:
+ *
+ *     seam_jw_obj(w);
+ *     seam_jw_key(w, "type"); seam_jw_cstr(w, "text");
+ *     seam_jw_key(w, "text"); seam_jw_value(w, doc, text);
+ *     seam_jw_end(w);
+ *
+ * Errors are sticky: once an append fails (the buffer's cap, or memory)
+ * every later call does nothing and seam_jw_error says what happened, so a
+ * translator checks once at the end. */
+#ifndef SEAM_API_JSON_WRITE_H
+#define SEAM_API_JSON_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/json_doc.h"
+#include "core/buf.h"
+
+#define SEAM_JW_MAX_DEPTH 64
+
+typedef struct seam_jw {
+    seam_buf *b;
+    int depth;       /* open containers */
+    int err;         /* first seam_buf error, or 0 */
+    int after_key;   /* a key was written; its value comes next, no comma */
+    uint64_t filled; /* bit d: the container at depth d+1 has a member */
+    uint64_t objs;   /* bit d: it is an object */
+} seam_jw;
+
+/* Writes into b after what it holds; a writer may start inside a document
+ * (depth 0 means "no container of mine is open"). */
+void seam_jw_init(seam_jw *w, seam_buf *b);
+/* 0, or the first SEAM_BUF_* error (also for unbalanced use). */
+int seam_jw_error(const seam_jw *w);
+
+void seam_jw_obj(seam_jw *w);
+void seam_jw_arr(seam_jw *w);
+void seam_jw_end(seam_jw *w); /* closes the innermost object or array */
+/* An object key; k is plain text (escaped if it needs to be). */
+void seam_jw_key(seam_jw *w, const char *k);
+
+void seam_jw_str(seam_jw *w, const char *s, size_t n); /* escapes s */
+void seam_jw_cstr(seam_jw *w, const char *s);
+/* A string whose body is already JSON-escaped (a span of a valid document). */
+void seam_jw_str_escaped(seam_jw *w, const char *body, size_t n);
+void seam_jw_int(seam_jw *w, long long v);
+void seam_jw_bool(seam_jw *w, int v);
+void seam_jw_null(seam_jw *w);
+/* A complete JSON value given as text, copied as is. */
+void seam_jw_raw(seam_jw *w, const char *p, size_t n);
+/* A value of a parsed document, copied as it stands in its text. */
+void seam_jw_value(seam_jw *w, const seam_jdoc *d, seam_jv v);
+
+/* A string value written in pieces: begin, any number of adds, end. */
+void seam_jw_str_begin(seam_jw *w);
+void seam_jw_str_add(seam_jw *w, const char *s, size_t n);         /* escapes s */
+void seam_jw_str_add_escaped(seam_jw *w, const char *body, size_t n); /* already escaped */
+void seam_jw_str_end(seam_jw *w);
+
+/* JSON text p[0..n) (valid) as a string value, its insignificant
+ * whitespace dropped: a tool call's input object becomes OpenAI's
+ * "arguments" string. */
+void seam_jw_json_as_str(seam_jw *w, const char *p, size_t n);
+
+#endif
