@@ -10,6 +10,19 @@
 
 #include <stddef.h>
 
+/* Data tiers, ordered: a request allowed only "private" may not reach "vendor". */
+enum { SEAM_TIER_PRIVATE = 1, SEAM_TIER_VENDOR = 2 };
+#define SEAM_TIER_ALL (SEAM_TIER_PRIVATE | SEAM_TIER_VENDOR)
+
+/* A provider's circuit breaker (one per target, i.e. provider + model). */
+typedef struct seam_breaker_conf {
+    int failures;       /* consecutive failures that open it; default 5; 0 = never on this rule */
+    int error_rate_pct; /* or: this % of failures within window; default 0 = rule off */
+    int min_requests;   /* calls in the window before the rate counts; default 20 */
+    int window_ms;      /* default 10s */
+    int cooldown_ms;    /* open this long, then one trial call (half-open); default 10s */
+} seam_breaker_conf;
+
 typedef struct seam_provider_conf {
     const char *name;     /* key under providers: */
     const char *type;     /* "openai" | "anthropic" | "gemini" | "azure-openai" | "bedrock" | "mock" */
@@ -18,7 +31,16 @@ typedef struct seam_provider_conf {
     const char *api_key;  /* resolved secret, or NULL when none is configured */
     const char *api_version; /* anthropic: anthropic-version header (default 2023-06-01);
                               * azure-openai: api-version query (default 2024-10-21) */
-    const char *region;      /* bedrock: AWS region (default $AWS_REGION, $AWS_DEFAULT_REGION) */
+    /* Where the provider processes data, for residency rules: any name
+     * ("eu", "eu-west-1", "on-prem-fra").  A key allowed region R may reach a
+     * provider whose region is R or starts with "R-" ("eu" covers
+     * "eu-west-1").  bedrock: also the AWS region signed for (default
+     * $AWS_REGION, $AWS_DEFAULT_REGION).  NULL: unknown, which no
+     * region-restricted key may reach. */
+    const char *region;
+    int tier;         /* SEAM_TIER_PRIVATE or SEAM_TIER_VENDOR (the default) */
+    int max_inflight; /* calls in flight at once over all workers; 0 = no limit */
+    seam_breaker_conf breaker;
     int line;
     /* type mock only: */
     int mock_latency_ms;     /* delay before the first byte, default 0 */
@@ -33,12 +55,53 @@ typedef struct seam_target_conf {
     int line;
 } seam_target_conf;
 
+/* What a failed attempt may be retried or fallen back on (retry.on). */
+enum {
+    SEAM_RETRY_CONNECT = 1, /* could not connect */
+    SEAM_RETRY_TIMEOUT = 2, /* timeouts.connect / first_byte passed */
+    SEAM_RETRY_RESET = 4,   /* the connection broke before the answer was complete */
+    SEAM_RETRY_429 = 8,
+    SEAM_RETRY_5XX = 16,    /* 500..599 */
+    SEAM_RETRY_FULL = 32,   /* the provider's max_inflight was reached */
+};
+#define SEAM_RETRY_DEFAULT_ON 63 /* all of them */
+
+typedef struct seam_retry_conf {
+    int attempts;       /* upstream calls per request over all targets, 1..10; default 3 */
+    int per_target;     /* calls to one target before moving on, 1..10; default 2 */
+    int backoff_ms;     /* first wait before calling the same target again; default 100ms */
+    int max_backoff_ms; /* cap of the doubling wait and of Retry-After honoured; default 2s */
+    unsigned on;        /* SEAM_RETRY_* bits; default SEAM_RETRY_DEFAULT_ON */
+} seam_retry_conf;
+
+enum { SEAM_BALANCE_WEIGHTED = 0, SEAM_BALANCE_LATENCY = 1 };
+
 typedef struct seam_route_conf {
     const char *name;
-    seam_target_conf *targets; /* at least one */
+    seam_target_conf *targets; /* at least one; weights pick among them */
     size_t ntargets;
+    seam_target_conf *fallbacks; /* tried in order when the picked target fails */
+    size_t nfallbacks;
+    int sticky;  /* pick by a hash of the subject (user field / X-Seam-Subject) */
+    int balance; /* SEAM_BALANCE_*: weighted random, or power of two choices on latency */
+    seam_retry_conf retry;
+    /* overflow: when the picked target's provider is at max_inflight, wait up
+     * to overflow_wait_ms for a slot, then send the request here. */
+    seam_target_conf *overflow; /* NULL when not configured */
+    int overflow_wait_ms;       /* default 0: no wait */
+    /* shadow: a sample of requests is also sent here, answer discarded. */
+    seam_target_conf *shadow; /* NULL when not configured */
+    double shadow_sample;     /* 0..1, default 1 */
     int line;
 } seam_route_conf;
+
+/* tenants.NAME: limits for every key of the tenant (on top of the key's own). */
+typedef struct seam_tenant_conf {
+    const char *name;
+    const char **regions; /* NULL-terminated; NULL = any region */
+    unsigned tiers;       /* SEAM_TIER_* bits; default SEAM_TIER_ALL */
+    int line;
+} seam_tenant_conf;
 
 typedef struct seam_config {
     const char *path; /* the file it came from */
@@ -64,6 +127,8 @@ typedef struct seam_config {
     size_t nproviders;
     seam_route_conf *routes;
     size_t nroutes;
+    seam_tenant_conf *tenants;
+    size_t ntenants;
 
     void *priv; /* the loader's allocations */
 } seam_config;
@@ -80,5 +145,6 @@ void seam_config_free(seam_config *cfg);
 
 const seam_provider_conf *seam_config_provider(const seam_config *cfg, const char *name);
 const seam_route_conf *seam_config_route(const seam_config *cfg, const char *name);
+const seam_tenant_conf *seam_config_tenant(const seam_config *cfg, const char *name);
 
 #endif

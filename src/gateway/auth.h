@@ -37,6 +37,11 @@ typedef struct seam_principal {
     size_t nroutes;
     const char *const *direct; /* "provider/model", or "provider/" "*" for any model */
     size_t ndirect;
+    /* Where the key's data may go (see docs/routing.md), from its regions
+     * and tiers lists; the tenant's limits are applied on top by the
+     * pipeline. */
+    const char *const *regions; /* NULL-terminated; NULL: any region */
+    unsigned tiers;             /* SEAM_TIER_* bits (config.h); SEAM_TIER_ALL when unset */
 } seam_principal;
 
 /* ---- keys ---- */

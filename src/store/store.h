@@ -18,6 +18,8 @@ typedef struct seam_key_rec {
     char name[128];
     char tenant[128];  /* "" when none */
     char routes[1024]; /* comma-separated; "" means every route, no direct access */
+    char regions[256]; /* comma-separated region names; "" means any region */
+    char tiers[32];    /* comma-separated: private, vendor; "" means both */
     uint8_t hash[SEAM_KEY_HASH_LEN];
     int64_t created_ms;
     int64_t revoked_ms; /* 0 while the key is valid */
