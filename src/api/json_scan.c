@@ -215,6 +215,16 @@ int seam_openai_scan_request(const char *p, size_t n, seam_openai_req *out, seam
             out->has_messages = c == '[';
         } else if (KEY_IS(&kt, "input")) {
             out->has_input = 1;
+        } else if (KEY_IS(&kt, "user")) {
+            out->has_user = c == '"';
+            out->user.off = out->user.len = 0;
+            if (c == '"') {
+                int user_esc;
+                if (scan_string(&s, &user_esc)) break;
+                out->user.off = v + 1;
+                out->user.len = s.i - 1 - (v + 1);
+                continue;
+            }
         }
         if (skip_value(&s, 1)) break;
     }

@@ -50,6 +50,8 @@ typedef struct seam_openai_req {
     int include_usage;    /* "stream_options": {"include_usage": true} */
     int has_messages;     /* "messages" is an array */
     int has_input;        /* "input" is present (any type) */
+    int has_user;         /* "user" is a string: the end user, for sticky routing */
+    seam_span user;       /* its raw bytes between the quotes, escapes undecoded */
 } seam_openai_req;
 
 /* Validates the request body p[0..n) and fills out (which may be NULL).

@@ -47,6 +47,7 @@ typedef struct mock_flags {
     int latency_ms;
     int chunk_delay_ms;
     double fail_rate;
+    int slow_ms; /* --slow: delay of slow faults, which then join the random ones */
     unsigned long long seed;
     int workers;
 } mock_flags;
@@ -236,7 +237,8 @@ static void on_pending_timer(evutil_socket_t fd, short what, void *arg)
 static void deliver(worker *w, struct evhttp_request *req, seam_mock_plan *p)
 {
     int delay = w->flags->latency_ms;
-    if (p->fault == SEAM_MOCK_SLOW && delay < SEAM_MOCK_SLOW_MS) delay = SEAM_MOCK_SLOW_MS;
+    int slow = w->flags->slow_ms ? w->flags->slow_ms : SEAM_MOCK_SLOW_MS;
+    if (p->fault == SEAM_MOCK_SLOW && delay < slow) delay = slow;
     int plain = p->fault == SEAM_MOCK_OK || p->fault == SEAM_MOCK_STATUS;
     if (!delay && plain && (!p->stream || !w->flags->chunk_delay_ms)) {
         send_plan(w, req, p);
@@ -355,6 +357,7 @@ static int worker_init(worker *w, const mock_flags *f, int index, int listen_fd,
     w->flags = f;
     w->opts.echo = f->echo;
     w->opts.fail_rate = f->fail_rate;
+    w->opts.slow_ms = f->slow_ms;
     uint64_t s = f->seed + (uint64_t)index * 0x9e3779b97f4a7c15ULL;
     w->opts.rng = s ? s : 1;
 
@@ -395,6 +398,8 @@ static void usage(FILE *out)
           "  --chunk-delay MS    delay between stream events (default 0)\n"
           "  --fail-rate F       fraction 0..1 of requests given a random fault\n"
           "                      (429, 500, 503, connection reset, stalled stream)\n"
+          "  --slow MS           slow first bytes take MS (default 10000) and join the\n"
+          "                      random faults\n"
           "  --seed N            seed for those faults (default 1)\n"
           "  --workers N         threads, each with its own SO_REUSEPORT socket (default 1)\n"
           "  --help              this text\n"
@@ -471,7 +476,8 @@ static int parse_flags(int argc, char **argv, mock_flags *f)
         }
         int known = !strcmp(name, "--listen") || !strcmp(name, "--latency") ||
                     !strcmp(name, "--chunk-delay") || !strcmp(name, "--fail-rate") ||
-                    !strcmp(name, "--seed") || !strcmp(name, "--workers");
+                    !strcmp(name, "--seed") || !strcmp(name, "--workers") ||
+                    !strcmp(name, "--slow");
         if (!known) return flag_error(name, "unknown flag", NULL);
         if (eq)
             val = eq + 1;
@@ -491,6 +497,10 @@ static int parse_flags(int argc, char **argv, mock_flags *f)
             if (parse_long(val, 0, 3600000, &v))
                 return flag_error(name, "expected milliseconds 0..3600000", val);
             f->chunk_delay_ms = (int)v;
+        } else if (!strcmp(name, "--slow")) {
+            if (parse_long(val, 1, 3600000, &v))
+                return flag_error(name, "expected milliseconds 1..3600000", val);
+            f->slow_ms = (int)v;
         } else if (!strcmp(name, "--workers")) {
             if (parse_long(val, 1, MAX_WORKERS, &v))
                 return flag_error(name, "expected 1..256", val);

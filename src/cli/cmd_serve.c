@@ -13,11 +13,12 @@
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
 
-static int load(const char *path, seam_runtime **out, char *err, size_t errlen)
+static int load(const char *path, seam_health *health, seam_runtime **out, char *err,
+                size_t errlen)
 {
     seam_config *cfg;
     if (seam_config_load(path, &cfg, err, errlen) != 0) return -1;
-    return seam_runtime_new(cfg, out, err, errlen);
+    return seam_runtime_new(cfg, health, out, err, errlen);
 }
 
 /* SIGHUP: a config that does not load is refused and the old one serves on. */
@@ -25,7 +26,7 @@ static void reload(seam_gateway *gw, seam_runtime **current, seam_auth *auth, co
 {
     char err[1024];
     seam_runtime *rt;
-    if (load(path, &rt, err, sizeof err) != 0) {
+    if (load(path, (*current)->health, &rt, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         seam_log(SEAM_LOG_ERROR, "reload refused; the previous config keeps serving", NULL);
         return;
@@ -68,14 +69,22 @@ int seam_cmd_serve(int argc, char **argv)
 
     char err[1024];
     seam_runtime *rt;
-    if (load(path, &rt, err, sizeof err) != 0) {
+    /* Breakers and in-flight counts outlive config generations. */
+    seam_health *health = seam_health_new();
+    if (!health) {
+        fprintf(stderr, "seam serve: out of memory\n");
+        return 1;
+    }
+    if (load(path, health, &rt, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
+        seam_health_free(health);
         return 1;
     }
     seam_auth *auth;
     if (seam_auth_new(rt->cfg->storage_url, &auth, err, sizeof err) != 0) {
         fprintf(stderr, "%s: storage.url: %s\n", path, err);
         seam_runtime_unref(rt);
+        seam_health_free(health);
         return 1;
     }
 
@@ -92,6 +101,7 @@ int seam_cmd_serve(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         seam_auth_free(auth);
         seam_runtime_unref(rt);
+        seam_health_free(health);
         return 1;
     }
     seam_log(SEAM_LOG_INFO, "seam serving", "\"listen\":\"%s:%d\",\"workers\":%d,\"config\":\"%s\"",
@@ -110,7 +120,8 @@ int seam_cmd_serve(int argc, char **argv)
     seam_gateway_shutdown(gw, rt->cfg->grace_ms);
     seam_gateway_free(gw);
     seam_auth_free(auth);
-    seam_runtime_unref(rt);
+    seam_runtime_unref(rt); /* the last generation: the workers are gone */
+    seam_health_free(health);
     seam_log(SEAM_LOG_INFO, "stopped", NULL);
     return 0;
 }

@@ -79,6 +79,72 @@ void seam_metrics_request(seam_metrics *m, const char *route, const char *provid
     if (upstream_us) hist_add(&m->upstream, upstream_us);
 }
 
+void seam_metrics_event(seam_metrics *m, const char *route_in, enum seam_route_event ev)
+{
+    char route[sizeof m->routes[0].route];
+    copy_label(route, sizeof route, route_in ? route_in : "");
+    size_t n = m->nroutes; /* only this thread writes it */
+    seam_route_events *e = NULL;
+    for (size_t i = 0; i < n && !e; i++)
+        if (strcmp(m->routes[i].route, route) == 0) e = &m->routes[i];
+    if (!e) {
+        if (n == SEAM_METRICS_ROUTES) {
+            bump(&m->overflow, 1);
+            return;
+        }
+        e = &m->routes[n];
+        memset(e, 0, sizeof *e);
+        memcpy(e->route, route, sizeof route);
+        __atomic_store_n(&m->nroutes, n + 1, __ATOMIC_RELEASE);
+    }
+    bump(&e->n[ev], 1);
+}
+
+static const char *const event_names[SEAM_EV_COUNT] = {
+    [SEAM_EV_RETRY] = "retry",
+    [SEAM_EV_FALLBACK] = "fallback",
+    [SEAM_EV_OVERFLOW] = "overflow",
+    [SEAM_EV_DENIED] = "residency_denied",
+    [SEAM_EV_SHADOW_SENT] = "shadow_sent",
+    [SEAM_EV_SHADOW_OK] = "shadow_ok",
+    [SEAM_EV_SHADOW_FAILED] = "shadow_failed",
+    [SEAM_EV_SHADOW_SKIPPED] = "shadow_skipped",
+};
+
+/* seam_route_events_total, summed over workers; every event of a route
+ * that has any, so that rates start from 0 instead of appearing. */
+static int render_events(seam_metrics *const *all, size_t n, seam_buf *out)
+{
+    int rc = seam_buf_append_str(out, "# HELP seam_route_events_total What routing did: retries, "
+                                      "fallbacks, overflow, residency denials, shadow calls.\n"
+                                      "# TYPE seam_route_events_total counter\n");
+    for (size_t w = 0; w < n && !rc; w++) {
+        size_t nr = __atomic_load_n(&all[w]->nroutes, __ATOMIC_ACQUIRE);
+        for (size_t i = 0; i < nr && !rc; i++) {
+            const char *route = all[w]->routes[i].route;
+            int seen = 0; /* rendered already from an earlier worker */
+            for (size_t v = 0; v < w && !seen; v++) {
+                size_t nv = __atomic_load_n(&all[v]->nroutes, __ATOMIC_ACQUIRE);
+                for (size_t j = 0; j < nv && !seen; j++)
+                    seen = strcmp(all[v]->routes[j].route, route) == 0;
+            }
+            if (seen) continue;
+            for (int ev = 0; ev < SEAM_EV_COUNT && !rc; ev++) {
+                uint64_t sum = 0;
+                for (size_t v = w; v < n; v++) {
+                    size_t nv = __atomic_load_n(&all[v]->nroutes, __ATOMIC_ACQUIRE);
+                    for (size_t j = 0; j < nv; j++)
+                        if (strcmp(all[v]->routes[j].route, route) == 0)
+                            sum += get(&all[v]->routes[j].n[ev]);
+                }
+                rc = seam_buf_printf(out, "seam_route_events_total{route=\"%s\",event=\"%s\"} %llu\n",
+                                     route, event_names[ev], (unsigned long long)sum);
+            }
+        }
+    }
+    return rc;
+}
+
 void seam_metrics_inflight(seam_metrics *m, int delta)
 {
     __atomic_store_n(&m->inflight, __atomic_load_n(&m->inflight, __ATOMIC_RELAXED) + delta,
@@ -174,6 +240,7 @@ int seam_metrics_render(seam_metrics *const *all, size_t n, seam_buf *out)
                              "# TYPE seam_metrics_series_overflow_total counter\n"
                              "seam_metrics_series_overflow_total %llu\n",
                              (long long)inflight, (unsigned long long)overflow);
+    if (!rc) rc = render_events(all, n, out);
     if (!rc)
         rc = render_hist(out, "seam_request_duration_seconds",
                          "Time from request received to answer complete.", all, n,

@@ -5,14 +5,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-int seam_runtime_new(seam_config *cfg, seam_runtime **out, char *err, size_t errlen)
+/* Looks up the health entries of every target a route can call. */
+static int route_health(seam_runtime *rt, const seam_route_conf *rc, seam_route_health *out)
+{
+    out->targets = calloc(rc->ntargets, sizeof *out->targets);
+    out->fallbacks = calloc(rc->nfallbacks ? rc->nfallbacks : 1, sizeof *out->fallbacks);
+    if (!out->targets || !out->fallbacks) return -1;
+    for (size_t i = 0; i < rc->ntargets; i++)
+        if (!(out->targets[i] = seam_health_target(rt->health, rc->targets[i].provider,
+                                                   rc->targets[i].model)))
+            return -1;
+    for (size_t i = 0; i < rc->nfallbacks; i++)
+        if (!(out->fallbacks[i] = seam_health_target(rt->health, rc->fallbacks[i].provider,
+                                                     rc->fallbacks[i].model)))
+            return -1;
+    if (rc->overflow &&
+        !(out->overflow = seam_health_target(rt->health, rc->overflow->provider, rc->overflow->model)))
+        return -1;
+    if (rc->shadow &&
+        !(out->shadow = seam_health_target(rt->health, rc->shadow->provider, rc->shadow->model)))
+        return -1;
+    return 0;
+}
+
+int seam_runtime_new(seam_config *cfg, seam_health *health, seam_runtime **out, char *err,
+                     size_t errlen)
 {
     seam_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) goto nomem;
     rt->cfg = cfg;
     rt->refs = 1;
-    rt->providers = calloc(cfg->nproviders ? cfg->nproviders : 1, sizeof *rt->providers);
-    if (!rt->providers) goto nomem;
+    rt->health = health;
+    size_t np = cfg->nproviders ? cfg->nproviders : 1;
+    rt->providers = calloc(np, sizeof *rt->providers);
+    rt->prov_health = calloc(np, sizeof *rt->prov_health);
+    rt->route_health = calloc(cfg->nroutes ? cfg->nroutes : 1, sizeof *rt->route_health);
+    if (!rt->providers || !rt->prov_health || !rt->route_health) goto nomem;
     for (size_t i = 0; i < cfg->nproviders; i++) {
         const seam_provider_conf *pc = &cfg->providers[i];
         const seam_provider_vt *vt = seam_provider_find(pc->type);
@@ -26,7 +54,11 @@ int seam_runtime_new(seam_config *cfg, seam_runtime **out, char *err, size_t err
             snprintf(err, errlen, "%s:%d: providers.%s: %s", cfg->path, pc->line, pc->name, why);
             goto fail;
         }
+        if (!(rt->prov_health[i] = seam_health_provider(health, pc->name))) goto nomem;
+        __atomic_store_n(&rt->prov_health[i]->max, pc->max_inflight, __ATOMIC_RELAXED);
     }
+    for (size_t i = 0; i < cfg->nroutes; i++)
+        if (route_health(rt, &cfg->routes[i], &rt->route_health[i]) != 0) goto nomem;
     *out = rt;
     return 0;
 nomem:
@@ -55,13 +87,27 @@ void seam_runtime_unref(seam_runtime *rt)
             if (rt->providers[i]) rt->providers[i]->vt->destroy(rt->providers[i]);
         free(rt->providers);
     }
+    if (rt->route_health) {
+        for (size_t i = 0; i < rt->cfg->nroutes; i++) {
+            free(rt->route_health[i].targets);
+            free(rt->route_health[i].fallbacks);
+        }
+        free(rt->route_health);
+    }
+    free(rt->prov_health);
     seam_config_free(rt->cfg);
     free(rt);
 }
 
-seam_provider *seam_runtime_provider(const seam_runtime *rt, const char *name)
+int seam_runtime_provider_index(const seam_runtime *rt, const char *name)
 {
     for (size_t i = 0; i < rt->cfg->nproviders; i++)
-        if (strcmp(rt->cfg->providers[i].name, name) == 0) return rt->providers[i];
-    return NULL;
+        if (strcmp(rt->cfg->providers[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+seam_provider *seam_runtime_provider(const seam_runtime *rt, const char *name)
+{
+    int i = seam_runtime_provider_index(rt, name);
+    return i < 0 ? NULL : rt->providers[i];
 }

@@ -200,7 +200,7 @@ int seam_mock_fault_roll(seam_mock_opts *o)
     if (!o || !(o->fail_rate > 0)) return -1;
     double u = (double)(xorshift(&o->rng) >> 11) * (1.0 / 9007199254740992.0);
     if (u >= o->fail_rate) return -1;
-    return (int)(xorshift(&o->rng) % 5);
+    return (int)(xorshift(&o->rng) % (o->slow_ms > 0 ? 6 : 5));
 }
 
 int seam_mock_fault_bodiless(seam_mock_plan *p, int f)

@@ -26,7 +26,8 @@
  *
  * Faults, asked for by a directive in the last user message's text (for
  * embeddings: in any input string), else drawn at random for a fail_rate
- * fraction of requests, uniformly among 429/500/503/reset/stall:
+ * fraction of requests, uniformly among 429/500/503/reset/stall (and slow,
+ * when slow_ms is set):
  *   [[mock:429]] [[mock:500]] [[mock:503]]  that status, OpenAI error JSON
  *                                           (429 with Retry-After: 1)
  *   [[mock:reset]]  close the connection without a reply
@@ -61,6 +62,7 @@ enum seam_mock_fault {
 typedef struct seam_mock_opts {
     int echo;         /* reply with the last user message's text */
     double fail_rate; /* 0..1: fraction of requests given a random fault */
+    int slow_ms;      /* > 0: slow first bytes join the random faults, with this delay */
     uint64_t rng;     /* xorshift64 state, advanced per draw; 0 is replaced by a constant.
                        * Not shared between threads: give each worker its own. */
 } seam_mock_opts;

@@ -167,6 +167,21 @@ void seam_breaker_report(seam_target_health *t, const seam_breaker_conf *c, int 
     if (by_count || by_rate) open_breaker(t, c, now_us);
 }
 
+void seam_target_calls(seam_target_health *t, int delta)
+{
+    ADD(&t->inflight, delta);
+}
+
+double seam_target_score(const seam_target_health *t)
+{
+    return (double)LOAD(&t->ewma_us) * (double)(LOAD(&t->inflight) + 1);
+}
+
+void seam_breaker_abandon(seam_target_health *t, int trial)
+{
+    if (trial) STORE(&t->trial, 0);
+}
+
 int seam_breaker_state(const seam_target_health *t, uint64_t now_us)
 {
     int st = LOAD(&t->state);

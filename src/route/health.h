@@ -61,6 +61,15 @@ int seam_breaker_admit(seam_target_health *t, const seam_breaker_conf *c, uint64
 /* The outcome of an admitted call; latency_us feeds the EWMA on success. */
 void seam_breaker_report(seam_target_health *t, const seam_breaker_conf *c, int ok, int trial,
                          uint64_t now_us, uint64_t latency_us);
+/* Counts calls in flight to t (delta +1 / -1), for latency balancing. */
+void seam_target_calls(seam_target_health *t, int delta);
+/* The balancing score of t: recent latency x (calls in flight + 1); lower
+ * is better, and a target never measured scores 0 so that it gets tried. */
+double seam_target_score(const seam_target_health *t);
+
+/* An admitted call that ends without an outcome (the client left): gives
+ * the trial back so that the next caller can make it. */
+void seam_breaker_abandon(seam_target_health *t, int trial);
 /* The state as /metrics shows it (an open breaker past its cooldown reads
  * half-open). */
 int seam_breaker_state(const seam_target_health *t, uint64_t now_us);

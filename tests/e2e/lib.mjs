@@ -58,8 +58,8 @@ async function stop(proc, signal = 'SIGTERM') {
   return r;
 }
 
-export async function startMock(flags = []) {
-  const port = await freePort();
+export async function startMock(flags = [], port = null) {
+  port = port ?? (await freePort());
   const proc = start(['mock', '--listen', `127.0.0.1:${port}`, ...flags]);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'seam mock');
   return { port, url: `http://127.0.0.1:${port}/v1`, proc, stop: () => stop(proc) };
@@ -77,6 +77,8 @@ export async function startSeam({ config, keys = [{ name: 'test' }], env = {} })
     const args = ['keys', 'create', '--config', path, '--name', k.name];
     if (k.routes) args.push('--routes', k.routes);
     if (k.tenant) args.push('--tenant', k.tenant);
+    if (k.regions) args.push('--regions', k.regions);
+    if (k.tiers) args.push('--tiers', k.tiers);
     const out = execFileSync(SEAM, args, { env: { ...process.env, ...env } }).toString().trim().split('\n');
     secrets[k.name] = out[out.length - 1];
   }
@@ -103,6 +105,12 @@ export async function startSeam({ config, keys = [{ name: 'test' }], env = {} })
         .split('\n')
         .filter((l) => l.startsWith('{') && l.includes('"path"'))
         .map((l) => JSON.parse(l)),
+    shadowLog: () =>
+      proc.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{') && l.includes('"shadow_of"'))
+        .map((l) => JSON.parse(l)),
+    metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
   };
 }
 
