@@ -9,10 +9,16 @@
  * Checks that need the whole file (a target's provider must exist; the
  * providers section may come after routes) run after the walk.
  *
+ * This file holds the walk and its helpers (config_internal.h shares them),
+ * plain values, providers and the sections; config_routing.c holds the keys
+ * that decide where a request may go: routes, tenants and the providers'
+ * region, tier, max_inflight and breaker.
+ *
  * Everything the result points to comes from one arena that cfg->priv owns;
  * seam_config_free() wipes the resolved secrets and frees it in one go.
  * Nothing is written after load, so any number of threads may read it. */
 #include "config/config.h"
+#include "config/config_internal.h"
 
 #include "core/buf.h"
 
@@ -37,8 +43,6 @@
  * how many values a walk may visit, so a file cannot expand without limit. */
 #define WALK_BUDGET 1000000L
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 /* ---- arena ------------------------------------------------------------- */
 
 #define ARENA_ALIGN 16 /* >= alignof(max_align_t) on the targets we build for */
@@ -52,13 +56,14 @@ struct block {
 
 struct cfg_priv {
     struct block *blocks;
-    /* Sorted by name for seam_config_provider() / seam_config_route(). */
+    /* Sorted by name for seam_config_provider(), _route() and _tenant(). */
     const seam_provider_conf **prov_by_name;
     const seam_route_conf **route_by_name;
+    const seam_tenant_conf **tenant_by_name;
 };
 
 /* Zeroed memory that lives until seam_config_free(), or NULL. */
-static void *arena_alloc(struct cfg_priv *m, size_t n)
+void *seam__config_alloc(struct cfg_priv *m, size_t n)
 {
     if (n > SIZE_MAX / 2) return NULL;
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -83,15 +88,15 @@ static void *arena_alloc(struct cfg_priv *m, size_t n)
     return p;
 }
 
-static void *arena_array(struct cfg_priv *m, size_t count, size_t size)
+void *seam__config_array(struct cfg_priv *m, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / 2 / size) return NULL;
-    return arena_alloc(m, count * size);
+    return seam__config_alloc(m, count * size);
 }
 
-static char *arena_strndup(struct cfg_priv *m, const char *s, size_t n)
+char *seam__config_strndup(struct cfg_priv *m, const char *s, size_t n)
 {
-    char *p = arena_alloc(m, n + 1);
+    char *p = seam__config_alloc(m, n + 1);
     if (p) memcpy(p, s, n);
     return p;
 }
@@ -108,19 +113,6 @@ static void arena_free(struct cfg_priv *m)
 }
 
 /* ---- the walk's state, key paths and errors ---------------------------- */
-
-struct loader {
-    const char *file; /* as given, for messages */
-    char *err;
-    size_t errlen;
-    yaml_document_t *doc;
-    struct cfg_priv *mem;
-    seam_config *cfg;
-    char path[256]; /* "routes.chat.targets[1].weight", truncated if longer */
-    size_t pathlen;
-    long budget;
-    int no_secrets; /* SEAM_CONFIG_NO_SECRETS: check secret references, read none */
-};
 
 /* Writes "file:line: key.path: message" (or without the path at the top
  * level, or without the line when line <= 0) and returns -1.  Control
@@ -141,9 +133,7 @@ static int failv(struct loader *ld, long line, const char *fmt, va_list ap)
     return -1;
 }
 
-static int fail_line(struct loader *ld, long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail_line(struct loader *ld, long line, const char *fmt, ...)
+int seam__config_fail_line(struct loader *ld, long line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -153,9 +143,7 @@ static int fail_line(struct loader *ld, long line, const char *fmt, ...)
 }
 
 /* An error about node at (its first line). */
-static int fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
+int seam__config_fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -164,14 +152,14 @@ static int fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
     return -1;
 }
 
-static int fail_nomem(struct loader *ld)
+int seam__config_nomem(struct loader *ld)
 {
-    return fail_line(ld, 0, "out of memory");
+    return seam__config_fail_line(ld, 0, "out of memory");
 }
 
 /* Appends ".name" (or "name" at the top) / "[i]"; returns the length to
  * restore with path_pop(). */
-static size_t path_push_key(struct loader *ld, const char *name)
+size_t seam__config_push_key(struct loader *ld, const char *name)
 {
     size_t old = ld->pathlen;
     if (old < sizeof ld->path - 1) {
@@ -183,7 +171,7 @@ static size_t path_push_key(struct loader *ld, const char *name)
     return old;
 }
 
-static size_t path_push_index(struct loader *ld, size_t i)
+size_t seam__config_push_index(struct loader *ld, size_t i)
 {
     size_t old = ld->pathlen;
     if (old < sizeof ld->path - 1) {
@@ -194,65 +182,28 @@ static size_t path_push_index(struct loader *ld, size_t i)
     return old;
 }
 
-static void path_pop(struct loader *ld, size_t old)
-{
-    ld->pathlen = old;
-    ld->path[old] = '\0';
-}
-
 /* ---- nodes -------------------------------------------------------------- */
 
-static yaml_node_t *node_at(struct loader *ld, int index)
-{
-    return yaml_document_get_node(ld->doc, index);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-/* An empty value ("key:" with nothing after it), ~ or null, unquoted. */
-static int is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
-    const char *s = scalar(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_MAPPING_NODE: return "a map";
-    case YAML_SEQUENCE_NODE: return "a list";
-    default: return is_null(n) ? "empty" : "a string";
-    }
-}
-
-static int spend(struct loader *ld, const yaml_node_t *at, long n)
+int seam__config_spend(struct loader *ld, const yaml_node_t *at, long n)
 {
     ld->budget -= n;
-    if (ld->budget < 0) return fail(ld, at, "the file expands to too many values (aliases?)");
+    if (ld->budget < 0)
+        return seam__config_fail(ld, at, "the file expands to too many values (aliases?)");
     return 0;
 }
 
 /* The text of a scalar that must have one: not a map or list, not empty,
  * no NUL inside (C strings could not carry it). */
-static int get_text(struct loader *ld, const yaml_node_t *n, const char **out)
+int seam__config_text(struct loader *ld, const yaml_node_t *n, const char **out)
 {
     *out = "";
-    if (n->type != YAML_SCALAR_NODE) return fail(ld, n, "must be a value, not %s", kind(n));
-    if (is_null(n)) return fail(ld, n, "needs a value");
-    if (!n->data.scalar.length) return fail(ld, n, "must not be empty");
-    if (strlen(scalar(n)) != n->data.scalar.length) return fail(ld, n, "must not contain NUL");
+    if (n->type != YAML_SCALAR_NODE)
+        return seam__config_fail(ld, n, "must be a value, not %s", kind(n));
+    if (is_null(n)) return seam__config_fail(ld, n, "needs a value");
+    if (!n->data.scalar.length) return seam__config_fail(ld, n, "must not be empty");
+    if (strlen(scalar(n)) != n->data.scalar.length)
+        return seam__config_fail(ld, n, "must not contain NUL");
     *out = scalar(n);
-    return 0;
-}
-
-static int has_ctl(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
     return 0;
 }
 
@@ -283,7 +234,7 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 /* The candidate closest to word, if it is close enough to be a typo. */
-static const char *suggest(const char *word, const char *const *cands, size_t n)
+const char *seam__config_suggest(const char *word, const char *const *cands, size_t n)
 {
     const char *best = NULL;
     size_t bestd = 3;
@@ -323,16 +274,16 @@ static int check_keys(struct loader *ld, const yaml_node_t *map)
     size_t n = (size_t)(map->data.mapping.pairs.top - pairs);
     if (!n) return 0;
     struct keyref *refs = calloc(n, sizeof *refs);
-    if (!refs) return fail_nomem(ld);
+    if (!refs) return seam__config_nomem(ld);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *k = node_at(ld, pairs[i].key);
         if (k->type != YAML_SCALAR_NODE) {
             free(refs);
-            return fail(ld, k, "keys must be plain strings, not %s", kind(k));
+            return seam__config_fail(ld, k, "keys must be plain strings, not %s", kind(k));
         }
         if (strlen(scalar(k)) != k->data.scalar.length) {
             free(refs);
-            return fail(ld, k, "keys must not contain NUL");
+            return seam__config_fail(ld, k, "keys must not contain NUL");
         }
         refs[i] = (struct keyref){scalar(k), k->data.scalar.length, i};
     }
@@ -353,36 +304,26 @@ static int check_keys(struct loader *ld, const yaml_node_t *map)
     if (dup == SIZE_MAX) return 0;
     yaml_node_t *k = node_at(ld, pairs[dup].key);
     yaml_node_t *k0 = node_at(ld, pairs[first].key);
-    size_t old = path_push_key(ld, scalar(k));
-    fail(ld, k, "duplicate key (first on line %lu)", (unsigned long)k0->start_mark.line + 1);
+    size_t old = seam__config_push_key(ld, scalar(k));
+    seam__config_fail(ld, k, "duplicate key (first on line %lu)",
+                      (unsigned long)k0->start_mark.line + 1);
     path_pop(ld, old);
     return -1;
 }
 
 /* A map node, or a null one standing for an empty map ("server:" alone). */
-static int expect_map(struct loader *ld, const yaml_node_t *n, size_t *npairs)
+int seam__config_expect_map(struct loader *ld, const yaml_node_t *n, size_t *npairs)
 {
     if (is_null(n)) {
         *npairs = 0;
         return 0;
     }
-    if (n->type != YAML_MAPPING_NODE) return fail(ld, n, "must be a map, not %s", kind(n));
+    if (n->type != YAML_MAPPING_NODE)
+        return seam__config_fail(ld, n, "must be a map, not %s", kind(n));
     if (check_keys(ld, n)) return -1;
     *npairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    return spend(ld, n, (long)*npairs);
+    return seam__config_spend(ld, n, (long)*npairs);
 }
-
-/* Checks and stores the value of one key.  key is the key's node (for
- * errors about the whole entry), val the value's, dst the object being
- * filled plus the spec's offset. */
-typedef int (*value_fn)(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
-                        void *dst);
-
-struct key_spec {
-    const char *key;
-    value_fn parse;
-    size_t off;
-};
 
 /* "unknown key", with the known key it most likely misspells, or else the
  * list of keys allowed here. */
@@ -398,24 +339,24 @@ static int unknown_key(struct loader *ld, const yaml_node_t *k, const struct key
         int w = snprintf(known + len, sizeof known - len, "%s%s", j ? ", " : "", names[j]);
         if (w > 0 && (size_t)w < sizeof known - len) len += (size_t)w;
     }
-    const char *close = suggest(scalar(k), names, n);
-    if (close) return fail(ld, k, "unknown key (did you mean %s?)", close);
-    return fail(ld, k, "unknown key (expected one of: %s)", known);
+    const char *close = seam__config_suggest(scalar(k), names, n);
+    if (close) return seam__config_fail(ld, k, "unknown key (did you mean %s?)", close);
+    return seam__config_fail(ld, k, "unknown key (expected one of: %s)", known);
 }
 
 /* Walks map in file order, handing each value to its key's spec. */
-static int walk_map(struct loader *ld, const yaml_node_t *map, const struct key_spec *specs,
-                    size_t nspecs, void *obj)
+int seam__config_walk_map(struct loader *ld, const yaml_node_t *map, const struct key_spec *specs,
+                          size_t nspecs, void *obj)
 {
     size_t n;
-    if (expect_map(ld, map, &n)) return -1;
+    if (seam__config_expect_map(ld, map, &n)) return -1;
     for (size_t i = 0; i < n; i++) {
         yaml_node_pair_t *pair = &map->data.mapping.pairs.start[i];
         yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
         const struct key_spec *spec = NULL;
         for (size_t j = 0; j < nspecs && !spec; j++)
             if (!strcmp(specs[j].key, scalar(k))) spec = &specs[j];
-        size_t old = path_push_key(ld, scalar(k));
+        size_t old = seam__config_push_key(ld, scalar(k));
         if (!spec) return unknown_key(ld, k, specs, nspecs);
         int rc = spec->parse(ld, k, v, (char *)obj + spec->off);
         path_pop(ld, old);
@@ -425,7 +366,7 @@ static int walk_map(struct loader *ld, const yaml_node_t *map, const struct key_
 }
 
 /* The value of key in map (the first, should it repeat), or NULL. */
-static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const char *key)
+yaml_node_t *seam__config_map_get(struct loader *ld, const yaml_node_t *map, const char *key)
 {
     if (map->type != YAML_MAPPING_NODE) return NULL;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -439,7 +380,7 @@ static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const cha
 /* ---- values -------------------------------------------------------------- */
 
 /* Decimal digits only, no sign; *end is left at the first non-digit. */
-static int parse_u64(const char *s, uint64_t *out, const char **end)
+int seam__config_parse_u64(const char *s, uint64_t *out, const char **end)
 {
     uint64_t v = 0;
     const char *p = s;
@@ -458,7 +399,7 @@ static int parse_duration(const char *s, uint64_t *ms)
 {
     uint64_t v;
     const char *u;
-    if (parse_u64(s, &v, &u)) return -1;
+    if (seam__config_parse_u64(s, &v, &u)) return -1;
     uint64_t mul;
     if (!*u || !strcmp(u, "ms"))
         mul = 1;
@@ -479,7 +420,7 @@ static int parse_size(const char *s, uint64_t *bytes)
 {
     uint64_t v;
     const char *u;
-    if (parse_u64(s, &v, &u)) return -1;
+    if (seam__config_parse_u64(s, &v, &u)) return -1;
     unsigned shift;
     if (!*u)
         shift = 0;
@@ -495,15 +436,16 @@ static int parse_size(const char *s, uint64_t *bytes)
     return 0;
 }
 
-static int duration_value(struct loader *ld, const yaml_node_t *val, int *dst, int min)
+int seam__config_duration(struct loader *ld, const yaml_node_t *val, int *dst, int min)
 {
     const char *s;
     uint64_t ms;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     if (parse_duration(s, &ms))
-        return fail(ld, val, "must be a duration like 250ms, 10s or 2m (a plain number is ms)");
-    if (ms < (uint64_t)min) return fail(ld, val, "must be greater than 0");
-    if (ms > DURATION_MAX_MS) return fail(ld, val, "must be at most 24h");
+        return seam__config_fail(ld, val,
+                                 "must be a duration like 250ms, 10s or 2m (a plain number is ms)");
+    if (ms < (uint64_t)min) return seam__config_fail(ld, val, "must be greater than 0");
+    if (ms > DURATION_MAX_MS) return seam__config_fail(ld, val, "must be at most 24h");
     *dst = (int)ms;
     return 0;
 }
@@ -511,34 +453,36 @@ static int duration_value(struct loader *ld, const yaml_node_t *val, int *dst, i
 static int val_duration(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
                         void *dst)
 {
-    return duration_value(ld, val, dst, 0);
+    return seam__config_duration(ld, val, dst, 0);
 }
 
 static int val_timeout(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
 {
-    return duration_value(ld, val, dst, 1);
+    return seam__config_duration(ld, val, dst, 1);
 }
 
-static int val_bool(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
+int seam__config_val_bool(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
+                          void *dst)
 {
     const char *s;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
         *(int *)dst = 1;
     else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
         *(int *)dst = 0;
     else
-        return fail(ld, val, "must be true or false");
+        return seam__config_fail(ld, val, "must be true or false");
     return 0;
 }
 
 /* A non-empty string, copied into the arena. */
-static int val_string(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
+int seam__config_val_string(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
+                            void *dst)
 {
     const char *s;
-    if (get_text(ld, val, &s)) return -1;
-    char *copy = arena_strndup(ld->mem, s, strlen(s));
-    if (!copy) return fail_nomem(ld);
+    if (seam__config_text(ld, val, &s)) return -1;
+    char *copy = seam__config_strndup(ld->mem, s, strlen(s));
+    if (!copy) return seam__config_nomem(ld);
     *(const char **)dst = copy;
     return 0;
 }
@@ -549,32 +493,36 @@ static int val_listen(struct loader *ld, const yaml_node_t *key, const yaml_node
     seam_config *cfg = dst;
     const char *s, *host, *colon;
     size_t hostlen;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     if (*s == '[') {
         const char *close = strchr(s, ']');
         if (!close || close[1] != ':')
-            return fail(ld, val, "must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
+            return seam__config_fail(ld, val,
+                                     "must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
         host = s + 1;
         hostlen = (size_t)(close - host);
         colon = close + 1;
     } else {
         colon = strrchr(s, ':');
-        if (!colon) return fail(ld, val, "must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
+        if (!colon)
+            return seam__config_fail(ld, val,
+                                     "must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
         host = s;
         hostlen = (size_t)(colon - s);
         if (memchr(host, ':', hostlen))
-            return fail(ld, val, "write an IPv6 address in brackets, e.g. [::1]:8080");
+            return seam__config_fail(ld, val, "write an IPv6 address in brackets, e.g. [::1]:8080");
     }
-    if (!hostlen) return fail(ld, val, "must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
+    if (!hostlen)
+        return seam__config_fail(ld, val, "must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080");
     for (size_t i = 0; i < hostlen; i++)
         if ((unsigned char)host[i] <= ' ' || host[i] == 0x7f || host[i] == '[' || host[i] == ']')
-            return fail(ld, val, "the host must not contain spaces or brackets");
+            return seam__config_fail(ld, val, "the host must not contain spaces or brackets");
     uint64_t port;
     const char *end;
-    if (parse_u64(colon + 1, &port, &end) || *end || port < 1 || port > 65535)
-        return fail(ld, val, "the port must be 1..65535");
-    char *h = arena_strndup(ld->mem, host, hostlen);
-    if (!h) return fail_nomem(ld);
+    if (seam__config_parse_u64(colon + 1, &port, &end) || *end || port < 1 || port > 65535)
+        return seam__config_fail(ld, val, "the port must be 1..65535");
+    char *h = seam__config_strndup(ld->mem, host, hostlen);
+    if (!h) return seam__config_nomem(ld);
     cfg->listen_host = h;
     cfg->listen_port = (int)port;
     return 0;
@@ -591,13 +539,13 @@ static int val_workers(struct loader *ld, const yaml_node_t *key, const yaml_nod
 {
     const char *s, *end;
     uint64_t n;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     if (!strcmp(s, "auto")) {
         *(int *)dst = auto_workers();
         return 0;
     }
-    if (parse_u64(s, &n, &end) || *end || n < 1 || n > WORKERS_MAX)
-        return fail(ld, val, "must be auto or 1..%d", WORKERS_MAX);
+    if (seam__config_parse_u64(s, &n, &end) || *end || n < 1 || n > WORKERS_MAX)
+        return seam__config_fail(ld, val, "must be auto or 1..%d", WORKERS_MAX);
     *(int *)dst = (int)n;
     return 0;
 }
@@ -607,9 +555,10 @@ static int val_max_body(struct loader *ld, const yaml_node_t *key, const yaml_no
 {
     const char *s;
     uint64_t n;
-    if (get_text(ld, val, &s)) return -1;
-    if (parse_size(s, &n)) return fail(ld, val, "must be a size like 512k, 4m or 1048576");
-    if (n < 1 || n > MAX_BODY_LIMIT) return fail(ld, val, "must be 1..256m");
+    if (seam__config_text(ld, val, &s)) return -1;
+    if (parse_size(s, &n))
+        return seam__config_fail(ld, val, "must be a size like 512k, 4m or 1048576");
+    if (n < 1 || n > MAX_BODY_LIMIT) return seam__config_fail(ld, val, "must be 1..256m");
     *(size_t *)dst = (size_t)n;
     return 0;
 }
@@ -618,34 +567,35 @@ static int val_storage_url(struct loader *ld, const yaml_node_t *key, const yaml
                            void *dst)
 {
     const char *s;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     const char *sep = strstr(s, "://");
     if (!sep || sep == s || has_ctl(s))
-        return fail(ld, val, "must be a URL like sqlite://./seam-data/seam.db");
-    return val_string(ld, key, val, dst);
+        return seam__config_fail(ld, val, "must be a URL like sqlite://./seam-data/seam.db");
+    return seam__config_val_string(ld, key, val, dst);
 }
 
 static int val_base_url(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
                         void *dst)
 {
     const char *s;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     size_t pre;
     if (!strncasecmp(s, "http://", 7))
         pre = 7;
     else if (!strncasecmp(s, "https://", 8))
         pre = 8;
     else
-        return fail(ld, val, "must start with http:// or https://");
+        return seam__config_fail(ld, val, "must start with http:// or https://");
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return fail(ld, val, "must not contain spaces or control characters");
+            return seam__config_fail(ld, val, "must not contain spaces or control characters");
     size_t n = strlen(s);
     while (n > pre && s[n - 1] == '/')
         n--;
-    if (n == pre || s[pre] == '/') return fail(ld, val, "needs a host after %.*s", (int)pre, s);
-    char *copy = arena_strndup(ld->mem, s, n);
-    if (!copy) return fail_nomem(ld);
+    if (n == pre || s[pre] == '/')
+        return seam__config_fail(ld, val, "needs a host after %.*s", (int)pre, s);
+    char *copy = seam__config_strndup(ld->mem, s, n);
+    if (!copy) return seam__config_nomem(ld);
     *(const char **)dst = copy;
     return 0;
 }
@@ -701,10 +651,10 @@ static void errno_text(int e, char *buf, size_t n)
 static int val_secret(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
 {
     const char *s;
-    if (get_text(ld, val, &s)) return -1;
+    if (seam__config_text(ld, val, &s)) return -1;
     if (ld->no_secrets) {
         if (strncmp(s, "env:", 4) && strncmp(s, "file:", 5))
-            return fail(ld, val, "write env:NAME or file:PATH, not the secret itself");
+            return seam__config_fail(ld, val, "write env:NAME or file:PATH, not the secret itself");
         return 0;
     }
     const char *secret;
@@ -713,28 +663,33 @@ static int val_secret(struct loader *ld, const yaml_node_t *key, const yaml_node
     seam_buf_init(&b, SECRET_FILE_MAX);
     if (!strncmp(s, "env:", 4)) {
         const char *name = s + 4;
-        if (!*name) return fail(ld, val, "env: needs a variable name, e.g. env:OPENAI_API_KEY");
+        if (!*name)
+            return seam__config_fail(ld, val,
+                                     "env: needs a variable name, e.g. env:OPENAI_API_KEY");
         secret = getenv(name);
-        if (!secret) return fail(ld, val, "environment variable %s is not set", name);
+        if (!secret) return seam__config_fail(ld, val, "environment variable %s is not set", name);
         len = strlen(secret);
-        if (!len) return fail(ld, val, "environment variable %s is empty", name);
+        if (!len) return seam__config_fail(ld, val, "environment variable %s is empty", name);
         if (has_ctl(secret))
-            return fail(ld, val, "environment variable %s contains a control character", name);
+            return seam__config_fail(ld, val,
+                                     "environment variable %s contains a control character", name);
     } else if (!strncmp(s, "file:", 5)) {
         const char *path = s + 5;
         int opened;
-        if (!*path) return fail(ld, val, "file: needs a path, e.g. file:/run/secrets/openai");
+        if (!*path)
+            return seam__config_fail(ld, val, "file: needs a path, e.g. file:/run/secrets/openai");
         /* Sized once to the cap, so no copy of the secret is left behind
          * by a realloc. */
-        if (seam_buf_reserve(&b, SECRET_FILE_MAX)) return fail_nomem(ld);
+        if (seam_buf_reserve(&b, SECRET_FILE_MAX)) return seam__config_nomem(ld);
         if (read_whole(path, &b, &opened)) {
             int e = errno;
             char et[128];
             errno_text(e, et, sizeof et);
             explicit_bzero(b.data, b.cap);
             seam_buf_free(&b);
-            if (e == EFBIG) return fail(ld, val, "%s is larger than 64 KiB", path);
-            return fail(ld, val, "cannot %s %s: %s", opened ? "read" : "open", path, et);
+            if (e == EFBIG) return seam__config_fail(ld, val, "%s is larger than 64 KiB", path);
+            return seam__config_fail(ld, val, "cannot %s %s: %s", opened ? "read" : "open", path,
+                                     et);
         }
         len = b.len;
         while (len && (b.data[len - 1] == '\n' || b.data[len - 1] == '\r'))
@@ -749,18 +704,18 @@ static int val_secret(struct loader *ld, const yaml_node_t *key, const yaml_node
         if (bad) {
             explicit_bzero(b.data, b.cap);
             seam_buf_free(&b);
-            return fail(ld, val, "%s %s", path, bad);
+            return seam__config_fail(ld, val, "%s %s", path, bad);
         }
         secret = b.data;
     } else {
-        return fail(ld, val, "write env:NAME or file:PATH, not the secret itself");
+        return seam__config_fail(ld, val, "write env:NAME or file:PATH, not the secret itself");
     }
-    char *copy = arena_strndup(ld->mem, secret, len);
+    char *copy = seam__config_strndup(ld->mem, secret, len);
     if (b.data) {
         explicit_bzero(b.data, b.cap);
         seam_buf_free(&b);
     }
-    if (!copy) return fail_nomem(ld);
+    if (!copy) return seam__config_nomem(ld);
     *(const char **)dst = copy;
     return 0;
 }
@@ -768,16 +723,6 @@ static int val_secret(struct loader *ld, const yaml_node_t *key, const yaml_node
 /* The provider's type was checked before its map is walked. */
 static int val_checked(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
 {
-    return 0;
-}
-
-static int val_weight(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
-{
-    const char *s, *end;
-    uint64_t n;
-    if (get_text(ld, val, &s)) return -1;
-    if (parse_u64(s, &n, &end) || *end || n > 100) return fail(ld, val, "must be 0..100");
-    *(int *)dst = (int)n;
     return 0;
 }
 
@@ -793,7 +738,7 @@ static const struct key_spec anthropic_keys[] = {
     {"type", val_checked, 0},
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
-    {"api_version", val_string, offsetof(seam_provider_conf, api_version)},
+    {"api_version", seam__config_val_string, offsetof(seam_provider_conf, api_version)},
 };
 
 static const struct key_spec gemini_keys[] = {
@@ -806,24 +751,24 @@ static const struct key_spec azure_keys[] = {
     {"type", val_checked, 0},
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
-    {"api_version", val_string, offsetof(seam_provider_conf, api_version)},
+    {"api_version", seam__config_val_string, offsetof(seam_provider_conf, api_version)},
 };
 
 static const struct key_spec bedrock_keys[] = {
     {"type", val_checked, 0},
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
-    {"region", val_string, offsetof(seam_provider_conf, region)},
 };
 
 static const struct key_spec mock_keys[] = {
     {"type", val_checked, 0},
-    {"echo", val_bool, offsetof(seam_provider_conf, mock_echo)},
+    {"echo", seam__config_val_bool, offsetof(seam_provider_conf, mock_echo)},
     {"latency", val_duration, offsetof(seam_provider_conf, mock_latency_ms)},
     {"chunk_delay", val_duration, offsetof(seam_provider_conf, mock_chunk_delay_ms)},
 };
 
-/* The provider types config accepts, with the keys each one takes.  A new
- * type is a line here (and its adapter in src/providers/). */
+/* The provider types config accepts, with the keys each one takes besides
+ * seam__config_provider_keys (region, tier, ...).  A new type is a line
+ * here (and its adapter in src/providers/). */
 static const struct provider_type {
     const char *name;
     const struct key_spec *keys;
@@ -853,53 +798,78 @@ static const char *type_list(char *buf, size_t n)
 
 /* Names under providers: and routes: are used in "provider/model" model
  * names and in lookups, so they are non-empty and carry no '/'. */
-static int check_name(struct loader *ld, const yaml_node_t *k, const char *what)
+int seam__config_check_name(struct loader *ld, const yaml_node_t *k, const char *what)
 {
-    if (!*scalar(k)) return fail(ld, k, "%s names must not be empty", what);
+    if (!*scalar(k)) return seam__config_fail(ld, k, "%s names must not be empty", what);
     if (strchr(scalar(k), '/'))
-        return fail(ld, k,
-                    "%s names must not contain '/' (a '/' in a model name means provider/model)",
-                    what);
+        return seam__config_fail(
+            ld, k, "%s names must not contain '/' (a '/' in a model name means provider/model)",
+            what);
     if (has_ctl(scalar(k)))
-        return fail(ld, k, "%s names must not contain control characters", what);
+        return seam__config_fail(ld, k, "%s names must not contain control characters", what);
     return 0;
+}
+
+/* bedrock signs for a region, which defaults to the one the AWS tools use.
+ * It is filled in here, not by the adapter, so that residency rules see
+ * where the provider is.  Still NULL when neither variable is set: the
+ * adapter then refuses to start. */
+static int bedrock_region(struct loader *ld, seam_provider_conf *p)
+{
+    const char *r = getenv("AWS_REGION");
+    if (!r || !*r) r = getenv("AWS_DEFAULT_REGION");
+    if (!r || !*r) return 0;
+    p->region = seam__config_strndup(ld->mem, r, strlen(r));
+    return p->region ? 0 : seam__config_nomem(ld);
 }
 
 static int parse_provider(struct loader *ld, const yaml_node_t *k, const yaml_node_t *v,
                           seam_provider_conf *p)
 {
-    p->name = arena_strndup(ld->mem, scalar(k), strlen(scalar(k)));
-    if (!p->name) return fail_nomem(ld);
+    p->name = seam__config_strndup(ld->mem, scalar(k), strlen(scalar(k)));
+    if (!p->name) return seam__config_nomem(ld);
     p->line = (int)k->start_mark.line + 1;
     p->mock_echo = 1;
+    seam__config_provider_defaults(p);
     if (v->type != YAML_MAPPING_NODE && !is_null(v))
-        return fail(ld, v, "must be a map, not %s", kind(v));
+        return seam__config_fail(ld, v, "must be a map, not %s", kind(v));
     char types[128];
-    const yaml_node_t *t = map_get(ld, v, "type");
+    const yaml_node_t *t = seam__config_map_get(ld, v, "type");
     if (!t) {
-        size_t old = path_push_key(ld, "type");
-        fail(ld, k, "required (one of: %s)", type_list(types, sizeof types));
+        size_t old = seam__config_push_key(ld, "type");
+        seam__config_fail(ld, k, "required (one of: %s)", type_list(types, sizeof types));
         path_pop(ld, old);
         return -1;
     }
     const struct provider_type *pt = NULL;
-    size_t old = path_push_key(ld, "type");
+    size_t old = seam__config_push_key(ld, "type");
     const char *ts;
-    if (get_text(ld, t, &ts)) return -1;
+    if (seam__config_text(ld, t, &ts)) return -1;
     const char *names[COUNT(provider_types)];
     for (size_t i = 0; i < COUNT(provider_types); i++) {
         names[i] = provider_types[i].name;
         if (!strcmp(ts, names[i])) pt = &provider_types[i];
     }
     if (!pt) {
-        const char *s = suggest(ts, names, COUNT(names));
-        if (s) return fail(ld, t, "unknown type \"%s\" (did you mean %s?)", ts, s);
-        return fail(ld, t, "unknown type \"%s\" (one of: %s)", ts, type_list(types, sizeof types));
+        const char *s = seam__config_suggest(ts, names, COUNT(names));
+        if (s) return seam__config_fail(ld, t, "unknown type \"%s\" (did you mean %s?)", ts, s);
+        return seam__config_fail(ld, t, "unknown type \"%s\" (one of: %s)", ts,
+                                 type_list(types, sizeof types));
     }
     path_pop(ld, old);
     p->type = pt->name;
     p->base_url = pt->default_base_url;
-    return walk_map(ld, v, pt->keys, pt->nkeys, p);
+    /* The type's keys, then those every type takes; no table comes near
+     * the bound, which unknown_key() shares. */
+    struct key_spec keys[16];
+    size_t nkeys = 0;
+    for (size_t i = 0; i < pt->nkeys && nkeys < COUNT(keys); i++)
+        keys[nkeys++] = pt->keys[i];
+    for (size_t i = 0; i < SEAM__CONFIG_NPROVIDER_KEYS && nkeys < COUNT(keys); i++)
+        keys[nkeys++] = seam__config_provider_keys[i];
+    if (seam__config_walk_map(ld, v, keys, nkeys, p)) return -1;
+    if (!p->region && !strcmp(p->type, "bedrock")) return bedrock_region(ld, p);
+    return 0;
 }
 
 static int val_providers(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
@@ -907,100 +877,21 @@ static int val_providers(struct loader *ld, const yaml_node_t *key, const yaml_n
 {
     seam_config *cfg = dst;
     size_t n;
-    if (expect_map(ld, val, &n)) return -1;
+    if (seam__config_expect_map(ld, val, &n)) return -1;
     if (!n) return 0;
-    cfg->providers = arena_array(ld->mem, n, sizeof *cfg->providers);
-    if (!cfg->providers) return fail_nomem(ld);
+    cfg->providers = seam__config_array(ld->mem, n, sizeof *cfg->providers);
+    if (!cfg->providers) return seam__config_nomem(ld);
     for (size_t i = 0; i < n; i++) {
         yaml_node_pair_t *pair = &val->data.mapping.pairs.start[i];
         yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
         /* Counted before it is filled, so that seam_config_free() wipes a
          * secret already resolved when a later key of this provider fails. */
         cfg->nproviders = i + 1;
-        size_t old = path_push_key(ld, scalar(k));
-        int rc = check_name(ld, k, "provider");
+        size_t old = seam__config_push_key(ld, scalar(k));
+        int rc = seam__config_check_name(ld, k, "provider");
         if (!rc) rc = parse_provider(ld, k, v, &cfg->providers[i]);
         path_pop(ld, old);
         if (rc) return -1;
-    }
-    return 0;
-}
-
-/* ---- routes -------------------------------------------------------------- */
-
-static const struct key_spec target_keys[] = {
-    {"provider", val_string, offsetof(seam_target_conf, provider)},
-    {"model", val_string, offsetof(seam_target_conf, model)},
-    {"weight", val_weight, offsetof(seam_target_conf, weight)},
-};
-
-static int required(struct loader *ld, const yaml_node_t *at, const char *key)
-{
-    size_t old = path_push_key(ld, key);
-    fail(ld, at, "required");
-    path_pop(ld, old);
-    return -1;
-}
-
-/* dst is the seam_route_conf: targets fills the list and its length. */
-static int val_targets(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
-{
-    seam_route_conf *r = dst;
-    if (is_null(val)) return fail(ld, key, "needs at least one target");
-    if (val->type != YAML_SEQUENCE_NODE) return fail(ld, val, "must be a list, not %s", kind(val));
-    yaml_node_item_t *items = val->data.sequence.items.start;
-    size_t n = (size_t)(val->data.sequence.items.top - items);
-    if (!n) return fail(ld, key, "needs at least one target");
-    if (spend(ld, val, (long)n)) return -1;
-    r->targets = arena_array(ld->mem, n, sizeof *r->targets);
-    if (!r->targets) return fail_nomem(ld);
-    int any_weight = 0;
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = node_at(ld, items[i]);
-        seam_target_conf *t = &r->targets[i];
-        t->weight = 100;
-        t->line = (int)item->start_mark.line + 1;
-        size_t old = path_push_index(ld, i);
-        int rc = walk_map(ld, item, target_keys, COUNT(target_keys), t);
-        if (!rc && !t->provider) rc = required(ld, item, "provider");
-        if (!rc && !t->model) rc = required(ld, item, "model");
-        path_pop(ld, old);
-        if (rc) return -1;
-        any_weight |= t->weight > 0;
-    }
-    if (!any_weight) return fail(ld, key, "at least one target needs a weight above 0");
-    r->ntargets = n;
-    return 0;
-}
-
-static const struct key_spec route_keys[] = {
-    {"targets", val_targets, 0},
-};
-
-static int val_routes(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
-{
-    seam_config *cfg = dst;
-    size_t n;
-    if (expect_map(ld, val, &n)) return -1;
-    if (!n) return 0;
-    cfg->routes = arena_array(ld->mem, n, sizeof *cfg->routes);
-    if (!cfg->routes) return fail_nomem(ld);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_pair_t *pair = &val->data.mapping.pairs.start[i];
-        yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
-        seam_route_conf *r = &cfg->routes[i];
-        size_t old = path_push_key(ld, scalar(k));
-        int rc = check_name(ld, k, "route");
-        if (!rc) {
-            r->name = arena_strndup(ld->mem, scalar(k), strlen(scalar(k)));
-            r->line = (int)k->start_mark.line + 1;
-            rc = r->name ? 0 : fail_nomem(ld);
-        }
-        if (!rc) rc = walk_map(ld, v, route_keys, COUNT(route_keys), r);
-        if (!rc && !r->ntargets) rc = required(ld, k, "targets");
-        path_pop(ld, old);
-        if (rc) return -1;
-        cfg->nroutes = i + 1;
     }
     return 0;
 }
@@ -1012,7 +903,7 @@ static const struct key_spec server_keys[] = {
     {"workers", val_workers, offsetof(seam_config, workers)},
     {"max_body", val_max_body, offsetof(seam_config, max_body)},
     {"shutdown_grace", val_duration, offsetof(seam_config, grace_ms)},
-    {"access_log", val_bool, offsetof(seam_config, access_log)},
+    {"access_log", seam__config_val_bool, offsetof(seam_config, access_log)},
 };
 
 static const struct key_spec timeout_keys[] = {
@@ -1028,24 +919,28 @@ static const struct key_spec storage_keys[] = {
 
 static int val_server(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
 {
-    return walk_map(ld, val, server_keys, COUNT(server_keys), dst);
+    return seam__config_walk_map(ld, val, server_keys, COUNT(server_keys), dst);
 }
 
 static int val_timeouts(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
                         void *dst)
 {
-    return walk_map(ld, val, timeout_keys, COUNT(timeout_keys), dst);
+    return seam__config_walk_map(ld, val, timeout_keys, COUNT(timeout_keys), dst);
 }
 
 static int val_storage(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
 {
-    return walk_map(ld, val, storage_keys, COUNT(storage_keys), dst);
+    return seam__config_walk_map(ld, val, storage_keys, COUNT(storage_keys), dst);
 }
 
 /* Every section's dst is the seam_config. */
 static const struct key_spec root_keys[] = {
-    {"server", val_server, 0},       {"timeouts", val_timeouts, 0}, {"storage", val_storage, 0},
-    {"providers", val_providers, 0}, {"routes", val_routes, 0},
+    {"server", val_server, 0},
+    {"timeouts", val_timeouts, 0},
+    {"storage", val_storage, 0},
+    {"providers", val_providers, 0},
+    {"routes", seam__config_val_routes, 0},
+    {"tenants", seam__config_val_tenants, 0},
 };
 
 static void set_defaults(seam_config *cfg)
@@ -1077,49 +972,36 @@ static int route_cmp(const void *a, const void *b)
                   (*(const seam_route_conf *const *)b)->name);
 }
 
+static int tenant_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const seam_tenant_conf *const *)a)->name,
+                  (*(const seam_tenant_conf *const *)b)->name);
+}
+
 static int build_index(struct loader *ld)
 {
     seam_config *cfg = ld->cfg;
     struct cfg_priv *m = ld->mem;
     if (cfg->nproviders) {
-        m->prov_by_name = arena_array(m, cfg->nproviders, sizeof *m->prov_by_name);
-        if (!m->prov_by_name) return fail_nomem(ld);
+        m->prov_by_name = seam__config_array(m, cfg->nproviders, sizeof *m->prov_by_name);
+        if (!m->prov_by_name) return seam__config_nomem(ld);
         for (size_t i = 0; i < cfg->nproviders; i++)
             m->prov_by_name[i] = &cfg->providers[i];
         qsort(m->prov_by_name, cfg->nproviders, sizeof *m->prov_by_name, prov_cmp);
     }
     if (cfg->nroutes) {
-        m->route_by_name = arena_array(m, cfg->nroutes, sizeof *m->route_by_name);
-        if (!m->route_by_name) return fail_nomem(ld);
+        m->route_by_name = seam__config_array(m, cfg->nroutes, sizeof *m->route_by_name);
+        if (!m->route_by_name) return seam__config_nomem(ld);
         for (size_t i = 0; i < cfg->nroutes; i++)
             m->route_by_name[i] = &cfg->routes[i];
         qsort(m->route_by_name, cfg->nroutes, sizeof *m->route_by_name, route_cmp);
     }
-    return 0;
-}
-
-/* Every target names a configured provider; the error is on its line. */
-static int check_targets(struct loader *ld)
-{
-    seam_config *cfg = ld->cfg;
-    size_t np = cfg->nproviders < 64 ? cfg->nproviders : 64;
-    const char *names[64];
-    for (size_t i = 0; i < np; i++)
-        names[i] = cfg->providers[i].name;
-    for (size_t i = 0; i < cfg->nroutes; i++) {
-        const seam_route_conf *r = &cfg->routes[i];
-        for (size_t j = 0; j < r->ntargets; j++) {
-            const seam_target_conf *t = &r->targets[j];
-            if (seam_config_provider(cfg, t->provider)) continue;
-            snprintf(ld->path, sizeof ld->path, "routes.%s.targets[%zu].provider", r->name, j);
-            ld->pathlen = strlen(ld->path);
-            const char *s = suggest(t->provider, names, np);
-            if (s)
-                return fail_line(ld, t->line,
-                                 "\"%s\" is not a configured provider (did you mean %s?)",
-                                 t->provider, s);
-            return fail_line(ld, t->line, "\"%s\" is not a configured provider", t->provider);
-        }
+    if (cfg->ntenants) {
+        m->tenant_by_name = seam__config_array(m, cfg->ntenants, sizeof *m->tenant_by_name);
+        if (!m->tenant_by_name) return seam__config_nomem(ld);
+        for (size_t i = 0; i < cfg->ntenants; i++)
+            m->tenant_by_name[i] = &cfg->tenants[i];
+        qsort(m->tenant_by_name, cfg->ntenants, sizeof *m->tenant_by_name, tenant_cmp);
     }
     return 0;
 }
@@ -1146,6 +1028,17 @@ const seam_route_conf *seam_config_route(const seam_config *cfg, const char *nam
     return hit ? *hit : NULL;
 }
 
+const seam_tenant_conf *seam_config_tenant(const seam_config *cfg, const char *name)
+{
+    const struct cfg_priv *m = cfg ? cfg->priv : NULL;
+    if (!m || !cfg->ntenants || !name) return NULL;
+    seam_tenant_conf key = {.name = name};
+    const seam_tenant_conf *kp = &key;
+    const seam_tenant_conf **hit =
+        bsearch(&kp, m->tenant_by_name, cfg->ntenants, sizeof *m->tenant_by_name, tenant_cmp);
+    return hit ? *hit : NULL;
+}
+
 /* ---- load / free --------------------------------------------------------- */
 
 /* libyaml's complaint, with its line (reader errors carry only an offset). */
@@ -1160,11 +1053,11 @@ static int yaml_fail(struct loader *ld, const yaml_parser_t *p, const seam_buf *
         line = (long)p->problem_mark.line + 1;
     }
     const char *problem = p->problem ? p->problem : "cannot parse";
-    if (p->error == YAML_MEMORY_ERROR) return fail_line(ld, 0, "out of memory");
+    if (p->error == YAML_MEMORY_ERROR) return seam__config_fail_line(ld, 0, "out of memory");
     if (p->context)
-        return fail_line(ld, line, "invalid YAML: %s (%s on line %lu)", problem, p->context,
-                         (unsigned long)p->context_mark.line + 1);
-    return fail_line(ld, line, "invalid YAML: %s", problem);
+        return seam__config_fail_line(ld, line, "invalid YAML: %s (%s on line %lu)", problem,
+                                      p->context, (unsigned long)p->context_mark.line + 1);
+    return seam__config_fail_line(ld, line, "invalid YAML: %s", problem);
 }
 
 int seam_config_load(const char *path, seam_config **out, char *err, size_t errlen)
@@ -1193,14 +1086,14 @@ int seam_config_load_flags(const char *path, int flags, seam_config **out, char 
         char et[128];
         errno_text(e, et, sizeof et);
         if (e == EFBIG)
-            fail_line(&ld, 0, "larger than 1 MiB");
+            seam__config_fail_line(&ld, 0, "larger than 1 MiB");
         else
-            fail_line(&ld, 0, "cannot %s: %s", opened ? "read" : "open", et);
+            seam__config_fail_line(&ld, 0, "cannot %s: %s", opened ? "read" : "open", et);
         goto done;
     }
 
     if (!yaml_parser_initialize(&parser)) {
-        fail_nomem(&ld);
+        seam__config_nomem(&ld);
         goto done;
     }
     have_parser = 1;
@@ -1220,14 +1113,14 @@ int seam_config_load_flags(const char *path, int flags, seam_config **out, char 
     long second_line = second ? (long)second->start_mark.line + 1 : 0;
     yaml_document_delete(&extra);
     if (second) {
-        fail_line(&ld, second_line, "only one YAML document is allowed");
+        seam__config_fail_line(&ld, second_line, "only one YAML document is allowed");
         goto done;
     }
 
     mem = calloc(1, sizeof *mem);
-    seam_config *cfg = mem ? arena_alloc(mem, sizeof *cfg) : NULL;
-    if (!cfg || !(cfg->path = arena_strndup(mem, path, strlen(path)))) {
-        fail_nomem(&ld);
+    seam_config *cfg = mem ? seam__config_alloc(mem, sizeof *cfg) : NULL;
+    if (!cfg || !(cfg->path = seam__config_strndup(mem, path, strlen(path)))) {
+        seam__config_nomem(&ld);
         goto done;
     }
     cfg->priv = mem;
@@ -1238,15 +1131,15 @@ int seam_config_load_flags(const char *path, int flags, seam_config **out, char 
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root && !is_null(root)) {
         if (root->type != YAML_MAPPING_NODE) {
-            fail(&ld, root,
-                 "the top level must be a map of sections (server, timeouts, "
-                 "storage, providers, routes), not %s",
-                 kind(root));
+            seam__config_fail(&ld, root,
+                              "the top level must be a map of sections (server, timeouts, "
+                              "storage, providers, routes, tenants), not %s",
+                              kind(root));
             goto done;
         }
-        if (walk_map(&ld, root, root_keys, COUNT(root_keys), cfg)) goto done;
+        if (seam__config_walk_map(&ld, root, root_keys, COUNT(root_keys), cfg)) goto done;
     }
-    if (build_index(&ld) || check_targets(&ld)) goto done;
+    if (build_index(&ld) || seam__config_check_routes(&ld)) goto done;
     *out = cfg;
     ld.cfg = NULL;
     mem = NULL;

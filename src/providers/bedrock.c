@@ -1229,8 +1229,9 @@ static int split_url(bedrock_provider *bp, const char *url, char *err, size_t er
 
 static int create(const seam_provider_conf *conf, seam_provider **out, char *err, size_t errlen)
 {
-    const char *region = conf->region ? conf->region : env("AWS_REGION");
-    if (!region) region = env("AWS_DEFAULT_REGION");
+    /* The loader fills it from AWS_REGION / AWS_DEFAULT_REGION when not
+     * written, so that residency rules see it too. */
+    const char *region = conf->region;
     const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
     const char *token = env("AWS_SESSION_TOKEN");
     if (!region) {
