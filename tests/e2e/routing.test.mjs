@@ -38,10 +38,10 @@ routes:
     fallbacks: [ { provider: b, model: m2 } ]
     retry: { attempts: 3, per_target: 1 }
   retried:
-    targets: [ { provider: a, model: m } ]
+    targets: [ { provider: a, model: r } ]
     retry: { attempts: 3, per_target: 3, backoff: 10ms, max_backoff: 1500ms }
   strict:
-    targets: [ { provider: a, model: m } ]
+    targets: [ { provider: a, model: strict } ]
     retry: { on: [] }
   eu-or-us:
     targets: [ { provider: b, model: us-model } ]
@@ -56,7 +56,7 @@ routes:
     fallbacks: [ { provider: a, model: backup } ]
     retry: { attempts: 2, per_target: 1 }
   shadow:
-    targets: [ { provider: a, model: m } ]
+    targets: [ { provider: a, model: primary } ]
     shadow: { provider: shadowed, model: candidate, sample: 1 }
 `,
     keys: [
@@ -72,6 +72,9 @@ after(async () => {
   await seam?.stop();
   for (const m of [a, b, slow]) await m?.stop();
 });
+
+// Each route calls its own models: a breaker is per target (provider and
+// model), so failures provoked on one route do not open another's.
 
 // A raw call, so that headers and statuses are seen as they come.
 async function call(model, { key = 'test', content = 'hi', headers = {}, extra = {} } = {}) {
@@ -187,7 +190,7 @@ test('a 400 from the upstream is not retried', async () => {
   const r = await fetch(seam.url('/v1/chat/completions'), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${seam.keys.test}` },
-    body: JSON.stringify({ model: 'retried', messages: 'not an array' }),
+    body: JSON.stringify({ model: 'retried', messages: [] }), // the mock's 400: no messages
   });
   assert.equal(r.status, 400);
   assert.equal(r.headers.get('x-seam-attempts'), '1');
@@ -248,7 +251,7 @@ test('shadow: every request is mirrored, recorded next to the primary, answer un
   const res = await many(20, 10, () => call('shadow', { content: 'mirror me' }));
   for (const r of res) {
     assert.equal(r.status, 200);
-    assert.equal(r.h('x-seam-target'), 'a/m');
+    assert.equal(r.h('x-seam-target'), 'a/primary');
     assert.equal(r.body.choices[0].message.content, 'mirror me');
   }
   await waitFor(() => seam.shadowLog().length >= 20, 'shadow records', 15000);
