@@ -25,6 +25,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  create --name NAME [--routes LIST] [--tenant T]   make a key, print its secret once\n"
+    "         [--regions LIST] [--tiers LIST]            (where its data may go)\n"
     "  list                                              show all keys (never a secret)\n"
     "  revoke NAME                                       disable a key for good\n"
     "\n"
@@ -34,7 +35,8 @@ static const char usage_main[] =
     "'seam keys <command> --help' describes a command.\n";
 
 static const char usage_create[] =
-    "usage: seam keys create --name NAME [--routes LIST] [--tenant T] [--storage URL]\n"
+    "usage: seam keys create --name NAME [--routes LIST] [--tenant T]\n"
+    "                        [--regions LIST] [--tiers LIST] [--storage URL]\n"
     "\n"
     "Creates a key and prints its secret alone on the last line of stdout. The\n"
     "secret is shown this once: seam keeps only its hash.\n"
@@ -46,13 +48,19 @@ static const char usage_create[] =
     "                    PROVIDER/*       any model of that provider, directly\n"
     "                    *                everything\n"
     "                  without --routes: every configured route, no direct access\n"
-    "  --tenant T      the tenant the key's traffic is accounted to\n";
+    "  --tenant T      the tenant the key's traffic is accounted to\n"
+    "  --regions LIST  comma-separated region names (at most 16): the key's requests\n"
+    "                  may only reach providers whose region is one of them or\n"
+    "                  inside one (eu covers eu-west-1); without it: any region\n"
+    "  --tiers LIST    private, vendor or private,vendor: the provider tiers the\n"
+    "                  key's requests may reach; without it: both\n";
 
-static const char usage_list[] = "usage: seam keys list [--storage URL]\n"
-                                 "\n"
-                                 "Prints NAME TENANT ROUTES CREATED STATUS for every key.\n"
-                                 "TENANT '-' means none; ROUTES '(all)' means every configured\n"
-                                 "route and no direct provider access. Times are UTC.\n";
+static const char usage_list[] =
+    "usage: seam keys list [--storage URL]\n"
+    "\n"
+    "Prints NAME TENANT ROUTES REGIONS TIERS CREATED STATUS for every key.\n"
+    "TENANT '-' means none; ROUTES '(all)' means every configured route and no\n"
+    "direct provider access; REGIONS and TIERS '(any)' mean no limit. Times are UTC.\n";
 
 static const char usage_revoke[] =
     "usage: seam keys revoke NAME [--storage URL]\n"
@@ -99,14 +107,31 @@ static int is_help(const char *a)
     return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* "a, b ,c" -> "a,b,c".  Returns 0, or -1 when it does not fit. */
-static int normalize_routes(const char *in, char *out, size_t cap)
+static int blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* "a, b ,c" -> "a,b,c": blanks around entries are dropped, blanks inside
+ * one are kept for the field check to refuse ("eu west" must not quietly
+ * become "euwest").  Returns 0, or -1 when it does not fit. */
+static int normalize_list(const char *in, char *out, size_t cap)
 {
     size_t o = 0;
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ' || *p == '\t') continue;
+    for (const char *p = in;;) {
+        while (blank(*p))
+            p++;
+        const char *end = p + strcspn(p, ","), *e = end;
+        while (e > p && blank(e[-1]))
+            e--;
+        size_t n = (size_t)(e - p);
+        if (n >= cap - o) return -1; /* o < cap always: room for n and the NUL? */
+        memcpy(out + o, p, n);
+        o += n;
+        if (!*end) break;
         if (o + 1 >= cap) return -1;
-        out[o++] = *p;
+        out[o++] = ',';
+        p = end + 1;
     }
     out[o] = '\0';
     return 0;
@@ -124,7 +149,7 @@ static int open_store(const char *url, seam_store **st)
 
 static int cmd_create(int argc, char **argv, const char *url)
 {
-    const char *name = NULL, *tenant = "", *routes_arg = "";
+    const char *name = NULL, *tenant = "", *routes_arg = "", *regions_arg = "", *tiers_arg = "";
     for (int i = 0; i < argc; i++) {
         int r;
         if (is_help(argv[i])) {
@@ -134,6 +159,8 @@ static int cmd_create(int argc, char **argv, const char *url)
         if ((r = flag_value(argc, argv, &i, "--name", &name)) ||
             (r = flag_value(argc, argv, &i, "--routes", &routes_arg)) ||
             (r = flag_value(argc, argv, &i, "--tenant", &tenant)) ||
+            (r = flag_value(argc, argv, &i, "--regions", &regions_arg)) ||
+            (r = flag_value(argc, argv, &i, "--tiers", &tiers_arg)) ||
             (r = flag_value(argc, argv, &i, "--storage", &url))) {
             if (r < 0) return usage_error(usage_create, "%s needs a value", argv[i]);
             continue;
@@ -145,11 +172,24 @@ static int cmd_create(int argc, char **argv, const char *url)
     seam_key_rec rec;
     memset(&rec, 0, sizeof rec);
     char err[512];
-    if (normalize_routes(routes_arg, rec.routes, sizeof rec.routes) != 0) {
-        fprintf(stderr, "seam keys: routes: longer than %zu characters\n", sizeof rec.routes - 1);
-        return 2;
-    }
-    if (seam_key_fields_check(name, tenant, rec.routes, err, sizeof err) != 0) {
+    const struct {
+        const char *what, *in;
+        char *out;
+        size_t cap;
+    } lists[] = {
+        {"routes", routes_arg, rec.routes, sizeof rec.routes},
+        {"regions", regions_arg, rec.regions, sizeof rec.regions},
+        {"tiers", tiers_arg, rec.tiers, sizeof rec.tiers},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (normalize_list(lists[i].in, lists[i].out, lists[i].cap) != 0) {
+            fprintf(stderr, "seam keys: %s: longer than %zu characters\n", lists[i].what,
+                    lists[i].cap - 1);
+            return 2;
+        }
+    int rc =
+        seam_key_fields_check(name, tenant, rec.routes, rec.regions, rec.tiers, err, sizeof err);
+    if (rc != 0) {
         fprintf(stderr, "seam keys: %s\n", err);
         return 2;
     }
@@ -169,8 +209,9 @@ static int cmd_create(int argc, char **argv, const char *url)
         fprintf(stderr, "seam keys: %s\n", err);
         goto out;
     }
-    fprintf(stderr, "created key %s (routes: %s, tenant: %s)\n", rec.name,
-            *rec.routes ? rec.routes : "every configured route", *rec.tenant ? rec.tenant : "none");
+    fprintf(stderr, "created key %s (routes: %s, tenant: %s, regions: %s, tiers: %s)\n", rec.name,
+            *rec.routes ? rec.routes : "every configured route", *rec.tenant ? rec.tenant : "none",
+            *rec.regions ? rec.regions : "any", *rec.tiers ? rec.tiers : "any");
     printf("%s\n", secret);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         /* Nobody saw the secret and nobody ever will: do not leave a live
@@ -245,22 +286,28 @@ static int cmd_list(int argc, char **argv, const char *url)
         fprintf(stderr, "seam keys: out of memory\n");
         goto out;
     }
-    int wn = 4, wt = 6, wr = 6;
+    /* Column widths: the header's, or the widest value ("(any)" is 5). */
+    int wn = 4, wt = 6, wr = 6, wg = 7, wi = 5;
     for (size_t i = 0; i < rows.n; i++) {
         int n = (int)strlen(rows.v[i].name), t = (int)strlen(rows.v[i].tenant),
-            r = (int)strlen(rows.v[i].routes);
+            r = (int)strlen(rows.v[i].routes), g = (int)strlen(rows.v[i].regions),
+            ti = (int)strlen(rows.v[i].tiers);
         if (n > wn) wn = n;
         if (t > wt) wt = t;
         if (r > wr) wr = r;
+        if (g > wg) wg = g;
+        if (ti > wi) wi = ti;
     }
-    printf("%-*s  %-*s  %-*s  %-20s  %s\n", wn, "NAME", wt, "TENANT", wr, "ROUTES", "CREATED",
-           "STATUS");
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-20s  %s\n", wn, "NAME", wt, "TENANT", wr, "ROUTES", wg,
+           "REGIONS", wi, "TIERS", "CREATED", "STATUS");
     for (size_t i = 0; i < rows.n; i++) {
         const seam_key_rec *k = &rows.v[i];
         char created[32];
         fmt_time(k->created_ms, created, sizeof created);
-        printf("%-*s  %-*s  %-*s  %-20s  %s\n", wn, k->name, wt, *k->tenant ? k->tenant : "-", wr,
-               *k->routes ? k->routes : "(all)", created, k->revoked_ms ? "revoked" : "active");
+        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-20s  %s\n", wn, k->name, wt,
+               *k->tenant ? k->tenant : "-", wr, *k->routes ? k->routes : "(all)", wg,
+               *k->regions ? k->regions : "(any)", wi, *k->tiers ? k->tiers : "(any)", created,
+               k->revoked_ms ? "revoked" : "active");
     }
     if (!rows.n) fputs("seam keys: no keys yet; make one with 'seam keys create'\n", stderr);
     ret = fflush(stdout) == 0 ? 0 : 1;

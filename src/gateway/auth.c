@@ -22,6 +22,7 @@
  * does not help forge a preimage.  The final comparison uses sodium_memcmp
  * all the same, which costs nothing at 32 bytes. */
 #include "gateway/auth.h"
+#include "config/config.h"
 #include "core/errf.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -131,6 +132,28 @@ static size_t slot_of(const uint8_t *hash, size_t mask)
     return (size_t)h & mask;
 }
 
+/* The number of entries in a comma-separated list; 0 for "". */
+static int count_entries(const char *list)
+{
+    if (!*list) return 0;
+    int n = 1;
+    for (const char *c = list; *c; c++)
+        n += *c == ',';
+    return n;
+}
+
+/* A checked tiers list to SEAM_TIER_* bits; "" is every tier. */
+static unsigned tier_bits(const char *tiers)
+{
+    if (!*tiers) return SEAM_TIER_ALL;
+    unsigned bits = 0;
+    for (const char *p = tiers; p;) {
+        bits |= strncmp(p, "private", 7) == 0 ? SEAM_TIER_PRIVATE : SEAM_TIER_VENDOR;
+        if ((p = strchr(p, ','))) p++;
+    }
+    return bits;
+}
+
 struct loader {
     struct snapshot *s;
     int nomem;
@@ -145,17 +168,13 @@ static int load_one(const seam_key_rec *rec, void *ud)
     struct snapshot *s = ld->s;
     if (rec->revoked_ms) return 0;
     char why[160];
-    if (seam_key_fields_check(rec->name, rec->tenant, rec->routes, why, sizeof why) != 0) {
+    if (seam_key_fields_check(rec->name, rec->tenant, rec->routes, rec->regions, rec->tiers, why,
+                              sizeof why) != 0) {
         /* the name itself may be what is wrong, so it is not logged */
         seam_log(SEAM_LOG_WARN, "keys: a record that breaks the field rules was skipped", NULL);
         return 0;
     }
-    int ntok = 0;
-    if (rec->routes[0]) {
-        ntok = 1;
-        for (const char *c = rec->routes; *c; c++)
-            ntok += *c == ',';
-    }
+    int ntok = count_entries(rec->routes), nreg = count_entries(rec->regions);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
         struct key_entry *e = realloc(s->entries, cap * sizeof *e);
@@ -163,14 +182,19 @@ static int load_one(const seam_key_rec *rec, void *ud)
         s->entries = e;
         s->cap = cap;
     }
+    /* One block: the route and direct lists (ntok each, at most), the
+     * regions list with its NULL, then the strings they point into. */
     size_t nname = strlen(rec->name) + 1, ntenant = strlen(rec->tenant) + 1,
-           nroutes = strlen(rec->routes) + 1, nptr = 2 * (size_t)ntok;
-    char **ptrs = malloc(nptr * sizeof *ptrs + nname + ntenant + nroutes);
+           nroutes = strlen(rec->routes) + 1, nregions = strlen(rec->regions) + 1,
+           nptr = 2 * (size_t)ntok + (nreg ? (size_t)nreg + 1 : 0);
+    char **ptrs = malloc(nptr * sizeof *ptrs + nname + ntenant + nroutes + nregions);
     if (!ptrs) goto nomem;
-    char *name = (char *)(ptrs + nptr), *tenant = name + nname, *routes = tenant + ntenant;
+    char *name = (char *)(ptrs + nptr), *tenant = name + nname, *routes = tenant + ntenant,
+         *regions = routes + nroutes;
     memcpy(name, rec->name, nname);
     memcpy(tenant, rec->tenant, ntenant);
     memcpy(routes, rec->routes, nroutes);
+    memcpy(regions, rec->regions, nregions);
 
     struct key_entry *e = &s->entries[s->n++];
     memset(e, 0, sizeof *e);
@@ -196,6 +220,20 @@ static int load_one(const seam_key_rec *rec, void *ud)
     e->p.nroutes = nr;
     e->p.direct = (const char *const *)dt;
     e->p.ndirect = nd;
+
+    if (nreg) {
+        char **rg = ptrs + 2 * ntok;
+        size_t ng = 0;
+        for (char *tok = regions; tok;) {
+            char *comma = strchr(tok, ',');
+            if (comma) *comma = '\0';
+            rg[ng++] = tok;
+            tok = comma ? comma + 1 : NULL;
+        }
+        rg[ng] = NULL;
+        e->p.regions = (const char *const *)rg;
+    }
+    e->p.tiers = tier_bits(rec->tiers);
     return 0;
 nomem:
     ld->nomem = 1;

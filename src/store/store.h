@@ -27,9 +27,12 @@ typedef struct seam_key_rec {
 
 /* The rules for a key's fields: name and tenant 1..127 of [A-Za-z0-9._-]
  * (tenant may be empty); routes a comma-separated list of route names,
- * provider/model, provider/ * or *.  Returns 0, or -1 with err. */
-int seam_key_fields_check(const char *name, const char *tenant, const char *routes, char *err,
-                          size_t errlen);
+ * provider/model, provider/ * or *; regions at most 16 distinct names of
+ * 1..63 of [A-Za-z0-9._-]; tiers distinct entries of private, vendor.
+ * routes, regions and tiers may be NULL (not checked) or "" (none).
+ * Returns 0, or -1 with err. */
+int seam_key_fields_check(const char *name, const char *tenant, const char *routes,
+                          const char *regions, const char *tiers, char *err, size_t errlen);
 
 /* Opens (creating the file, its directory and the schema if needed). */
 int seam_store_open(const char *url, seam_store **out, char *err, size_t errlen);

@@ -18,7 +18,7 @@
  * A seam_store is safe to share between threads (one mutex per handle);
  * calls block, so they never run on a worker's event loop.
  *
- * Field rules (name, tenant, routes) are checked on every write with
+ * Field rules (name, tenant, routes, regions, tiers) are checked on every write with
  * seam_key_fields_check() (key_fields.c), so that no writer can store a
  * record the gateway would misread. */
 #include "store/store.h"
@@ -64,6 +64,13 @@ static const char *const migrations[] = {
     "  UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;"
     "CREATE TRIGGER keys_version_delete AFTER DELETE ON keys BEGIN"
     "  UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;",
+    /* 2: where a key's data may go.  Existing keys get '' (anywhere), which
+     * is what they could do before; adding columns touches no row, so the
+     * triggers do not fire and gateways do not reload for it. */
+    "ALTER TABLE keys ADD COLUMN regions TEXT NOT NULL DEFAULT '' "
+    "  CHECK (length(regions) <= 255);"
+    "ALTER TABLE keys ADD COLUMN tiers TEXT NOT NULL DEFAULT '' "
+    "  CHECK (length(tiers) <= 31);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -86,11 +93,14 @@ static int check_rec(const seam_key_rec *rec, char *err, size_t errlen)
 {
     if (strnlen(rec->name, sizeof rec->name) == sizeof rec->name ||
         strnlen(rec->tenant, sizeof rec->tenant) == sizeof rec->tenant ||
-        strnlen(rec->routes, sizeof rec->routes) == sizeof rec->routes) {
+        strnlen(rec->routes, sizeof rec->routes) == sizeof rec->routes ||
+        strnlen(rec->regions, sizeof rec->regions) == sizeof rec->regions ||
+        strnlen(rec->tiers, sizeof rec->tiers) == sizeof rec->tiers) {
         seam_errf(err, errlen, "key record: a field is not NUL-terminated");
         return -1;
     }
-    return seam_key_fields_check(rec->name, rec->tenant, rec->routes, err, errlen);
+    return seam_key_fields_check(rec->name, rec->tenant, rec->routes, rec->regions, rec->tiers, err,
+                                 errlen);
 }
 
 /* ---- opening ---- */
@@ -273,14 +283,14 @@ int seam_store_open(const char *url, seam_store **out, char *err, size_t errlen)
                 errlen) ||
         prepare(st, "SELECT revoked_ms FROM keys WHERE name = ?1", &st->find, err, errlen) ||
         prepare(st,
-                "INSERT INTO keys (name, tenant, routes, hash, created_ms, revoked_ms) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO keys (name, tenant, routes, hash, created_ms, revoked_ms, "
+                "regions, tiers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 &st->insert, err, errlen) ||
         prepare(st, "UPDATE keys SET revoked_ms = ?1 WHERE name = ?2 AND revoked_ms = 0",
                 &st->revoke, err, errlen) ||
         prepare(st,
-                "SELECT name, tenant, routes, hash, created_ms, revoked_ms FROM keys "
-                "ORDER BY created_ms, id",
+                "SELECT name, tenant, routes, hash, created_ms, revoked_ms, regions, tiers "
+                "FROM keys ORDER BY created_ms, id",
                 &st->list, err, errlen))
         goto fail;
 
@@ -339,6 +349,8 @@ int seam_store_key_add(seam_store *st, const seam_key_rec *rec, char *err, size_
     sqlite3_bind_blob(st->insert, 4, rec->hash, SEAM_KEY_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st->insert, 5, created);
     sqlite3_bind_int64(st->insert, 6, rec->revoked_ms);
+    sqlite3_bind_text(st->insert, 7, rec->regions, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st->insert, 8, rec->tiers, -1, SQLITE_STATIC);
     rc = sqlite3_step(st->insert);
     sqlite3_reset(st->insert);
     sqlite3_clear_bindings(st->insert);
@@ -405,6 +417,8 @@ int seam_store_key_each(seam_store *st, int (*fn)(const seam_key_rec *, void *),
         memcpy(rec->hash, sqlite3_column_blob(st->list, 3), SEAM_KEY_HASH_LEN);
         rec->created_ms = sqlite3_column_int64(st->list, 4);
         rec->revoked_ms = sqlite3_column_int64(st->list, 5);
+        copy_col(rec->regions, sizeof rec->regions, st->list, 6);
+        copy_col(rec->tiers, sizeof rec->tiers, st->list, 7);
         if (fn(rec, ud) != 0) break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

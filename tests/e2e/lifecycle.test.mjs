@@ -99,9 +99,18 @@ test('keys: the secret is printed once, only its hash is kept, revoke takes effe
     const db = readFileSync(join(seam.dir, 'seam.db'));
     assert.ok(!db.includes(Buffer.from(secret)), 'the plaintext key is not stored');
 
+    const eu = run(['keys', 'create', '--config', seam.path, '--name', 'eu-bot', '--regions', 'eu, us', '--tiers', 'private']);
+    assert.equal(eu.code, 0);
+    const bad = run(['keys', 'create', '--config', seam.path, '--name', 'cloudy', '--tiers', 'cloud']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /tiers entry 'cloud' is not valid: use private or vendor/);
+
     const list = run(['keys', 'list', '--config', seam.path]);
     assert.equal(list.code, 0);
-    assert.match(list.stdout, /alice\s+acme\s+chat/);
+    assert.match(list.stdout, /^NAME\s+TENANT\s+ROUTES\s+REGIONS\s+TIERS\s+CREATED\s+STATUS$/m);
+    assert.match(list.stdout, /alice\s+acme\s+chat\s+\(any\)\s+\(any\)\s+\S+\s+active/);
+    assert.match(list.stdout, /eu-bot\s+-\s+\(all\)\s+eu,us\s+private\s+\S+\s+active/);
+    assert.ok(!list.stdout.includes('cloudy'));
     assert.ok(!list.stdout.includes(secret));
 
     const client = new OpenAI({ apiKey: secret, baseURL: seam.baseURL, maxRetries: 0 });

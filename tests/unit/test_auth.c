@@ -1,5 +1,6 @@
 /* test_auth.c — virtual keys: format, hashing, the key table, route access. */
 #include "gateway/auth.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -65,20 +66,28 @@ static void start_auth(struct fix *f)
 }
 
 /* Creates a key the way `seam keys create` does; secret gets the plaintext. */
-static void make_key(seam_store *st, const char *name, const char *tenant, const char *routes,
-                     char secret[64])
+static void make_key_where(seam_store *st, const char *name, const char *tenant, const char *routes,
+                           const char *regions, const char *tiers, char secret[64])
 {
     seam_key_rec r;
     memset(&r, 0, sizeof r);
     snprintf(r.name, sizeof r.name, "%s", name);
     snprintf(r.tenant, sizeof r.tenant, "%s", tenant);
     snprintf(r.routes, sizeof r.routes, "%s", routes);
+    snprintf(r.regions, sizeof r.regions, "%s", regions);
+    snprintf(r.tiers, sizeof r.tiers, "%s", tiers);
     assert_int_equal(seam_key_generate(secret), 0);
     seam_key_hash(secret, strlen(secret), r.hash);
     char err[512] = "";
     int rc = seam_store_key_add(st, &r, err, sizeof err);
     if (rc != 0) fprintf(stderr, "add %s: %s\n", name, err);
     assert_int_equal(rc, 0);
+}
+
+static void make_key(seam_store *st, const char *name, const char *tenant, const char *routes,
+                     char secret[64])
+{
+    make_key_where(st, name, tenant, routes, "", "", secret);
 }
 
 static int check_bearer(seam_auth *a, const char *secret)
@@ -146,50 +155,109 @@ static void test_key_hash(void **state)
 static void test_field_rules_agree(void **state)
 {
     struct fix *f = *state;
+    static const char r16[] = "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p";
+    static const char r17[] = "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q";
+    static const char r63[] = "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefgh",
+                      r64[] = "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi";
     static const struct {
-        const char *name, *tenant, *routes;
+        const char *name, *tenant, *routes, *regions, *tiers;
         int ok;
     } cases[] = {
-        {"alice", "", "", 1},
-        {"a.b_c-D9", "acme-eu", "chat", 1},
-        {"k1", "", "chat,embed", 1},
-        {"k2", "", "openai/gpt-4o", 1},
-        {"k3", "", "openai/*", 1},
-        {"k4", "", "*", 1},
-        {"k5", "", "chat,openai/gpt-4o-mini,anthropic/*", 1},
-        {"k6", "", "hf/meta-llama/Llama-3.1-8B", 1},
-        {"k7", "", "ollama/llama3.1:8b,vertex/claude-3-5-sonnet@20240620", 1},
-        {"", "", "", 0},
-        {"with space", "", "", 0},
-        {"slash/name", "", "", 0},
-        {"ok1", "ten ant", "", 0},
-        {"ok2", "", ",", 0},
-        {"ok3", "", "chat,", 0},
-        {"ok4", "", ",chat", 0},
-        {"ok5", "", "chat,,embed", 0},
-        {"ok6", "", "openai/", 0},
-        {"ok7", "", "/gpt-4o", 0},
-        {"ok8", "", "openai/gpt*", 0},
-        {"ok9", "", "ch*t", 0},
-        {"ok10", "", "**", 0},
-        {"ok11", "", "chat embed", 0},
-        {"ok12", "", "open ai/x", 0},
+        {"alice", "", "", "", "", 1},
+        {"a.b_c-D9", "acme-eu", "chat", "", "", 1},
+        {"k1", "", "chat,embed", "", "", 1},
+        {"k2", "", "openai/gpt-4o", "", "", 1},
+        {"k3", "", "openai/*", "", "", 1},
+        {"k4", "", "*", "", "", 1},
+        {"k5", "", "chat,openai/gpt-4o-mini,anthropic/*", "", "", 1},
+        {"k6", "", "hf/meta-llama/Llama-3.1-8B", "", "", 1},
+        {"k7", "", "ollama/llama3.1:8b,vertex/claude-3-5-sonnet@20240620", "", "", 1},
+        {"k8", "", "", "eu", "", 1},
+        {"k9", "", "", "eu,us-east-1,on-prem.fra_2", "private", 1},
+        {"k10", "", "", r16, "vendor", 1},
+        {"k11", "", "", r63, "private,vendor", 1},
+        {"k12", "", "", "", "vendor,private", 1},
+        {"k13", "", "", "EU,eu", "", 1}, /* regions match case and all */
+        {"", "", "", "", "", 0},
+        {"with space", "", "", "", "", 0},
+        {"slash/name", "", "", "", "", 0},
+        {"ok1", "ten ant", "", "", "", 0},
+        {"ok2", "", ",", "", "", 0},
+        {"ok3", "", "chat,", "", "", 0},
+        {"ok4", "", ",chat", "", "", 0},
+        {"ok5", "", "chat,,embed", "", "", 0},
+        {"ok6", "", "openai/", "", "", 0},
+        {"ok7", "", "/gpt-4o", "", "", 0},
+        {"ok8", "", "openai/gpt*", "", "", 0},
+        {"ok9", "", "ch*t", "", "", 0},
+        {"ok10", "", "**", "", "", 0},
+        {"ok11", "", "chat embed", "", "", 0},
+        {"ok12", "", "open ai/x", "", "", 0},
+        {"ok13", "", "", r17, "", 0},
+        {"ok14", "", "", r64, "", 0},
+        {"ok15", "", "", "eu,us,eu", "", 0},
+        {"ok16", "", "", "eu,", "", 0},
+        {"ok17", "", "", ",eu", "", 0},
+        {"ok18", "", "", "eu west", "", 0},
+        {"ok19", "", "", "eu/west", "", 0},
+        {"ok20", "", "", "*", "", 0},
+        {"ok21", "", "", "", "cloud", 0},
+        {"ok22", "", "", "", "Private", 0},
+        {"ok23", "", "", "", "private,", 0},
+        {"ok24", "", "", "", "private,private", 0},
+        {"ok25", "", "", "", "vendor,private,vendor", 0},
+        {"ok26", "", "", "", "privat", 0},
+        {"ok27", "", "", "", "privatevendor", 0},
+        {"ok28", "", "", "", ",", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256] = "";
-        int cli = seam_key_fields_check(cases[i].name, cases[i].tenant, cases[i].routes, err,
-                                        sizeof err) == 0;
+        int cli = seam_key_fields_check(cases[i].name, cases[i].tenant, cases[i].routes,
+                                        cases[i].regions, cases[i].tiers, err, sizeof err) == 0;
         seam_key_rec r;
         memset(&r, 0, sizeof r);
         snprintf(r.name, sizeof r.name, "%s", cases[i].name);
         snprintf(r.tenant, sizeof r.tenant, "%s", cases[i].tenant);
         snprintf(r.routes, sizeof r.routes, "%s", cases[i].routes);
+        snprintf(r.regions, sizeof r.regions, "%s", cases[i].regions);
+        snprintf(r.tiers, sizeof r.tiers, "%s", cases[i].tiers);
         memset(r.hash, (int)i + 1, sizeof r.hash);
         int store = seam_store_key_add(f->st, &r, err, sizeof err) == 0;
         if (cli != cases[i].ok || store != cases[i].ok)
-            fail_msg("case %zu (%s|%s|%s): want %d, check says %d, store says %d", i, cases[i].name,
-                     cases[i].tenant, cases[i].routes, cases[i].ok, cli, store);
+            fail_msg("case %zu (%s|%s|%s|%s|%s): want %d, check says %d, store says %d", i,
+                     cases[i].name, cases[i].tenant, cases[i].routes, cases[i].regions,
+                     cases[i].tiers, cases[i].ok, cli, store);
     }
+}
+
+/* What the user reads when a field is wrong. */
+static void test_field_errors(void **state)
+{
+    static const struct {
+        const char *regions, *tiers, *msg;
+    } bad[] = {
+        {"eu,us,eu", "", "regions: 'eu' is listed twice"},
+        {"eu,,us", "", "regions entry '' is not valid: use 1..63 characters of A-Z a-z 0-9 . _ -"},
+        {"eu/west", "", "regions entry 'eu/west' is not valid: use 1..63 characters"},
+        {"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "", "regions: more than 16 entries"},
+        {"", "cloud", "tiers entry 'cloud' is not valid: use private or vendor"},
+        {"", "vendor,", "tiers entry '' is not valid: use private or vendor"},
+        {"", "private,vendor,private", "tiers: 'private' is listed twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[256] = "";
+        assert_int_equal(
+            seam_key_fields_check("k", "", "", bad[i].regions, bad[i].tiers, err, sizeof err), -1);
+        if (strncmp(err, bad[i].msg, strlen(bad[i].msg)) != 0)
+            fail_msg("case %zu: got '%s', want '%s'", i, err, bad[i].msg);
+    }
+    char long_regions[300], err[256] = "";
+    memset(long_regions, 'a', sizeof long_regions - 1);
+    long_regions[sizeof long_regions - 1] = '\0';
+    assert_int_equal(seam_key_fields_check("k", "", "", long_regions, "", err, sizeof err), -1);
+    assert_string_equal(err, "regions: longer than 255 characters");
+    /* NULL lists are not checked (callers that only know some fields). */
+    assert_int_equal(seam_key_fields_check("k", "", NULL, NULL, NULL, err, sizeof err), 0);
 }
 
 /* ---- the key table ---- */
@@ -297,6 +365,55 @@ static void test_reload(void **state)
     uint64_t t2 = seam_now_us();
     print_message("      background refresh: new key after %llu ms, revocation after %llu ms\n",
                   (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(t2 - t1) / 1000);
+}
+
+/* Regions and tiers on the principal: a NULL-terminated list that lives as
+ * long as the snapshot, and tier bits, with "" meaning no limit. */
+static void test_residency_fields(void **state)
+{
+    struct fix *f = *state;
+    char any[64], eu[64], priv[64], both[64];
+    make_key_where(f->st, "any", "", "", "", "", any);
+    make_key_where(f->st, "eu", "acme", "chat", "eu,us-east-1,on-prem", "vendor", eu);
+    make_key_where(f->st, "priv", "", "", "", "private", priv);
+    make_key_where(f->st, "both", "", "", "fra", "vendor,private", both);
+    start_auth(f);
+
+    const seam_principal *p = NULL;
+    assert_int_equal(seam_auth_check_key(f->auth, any, strlen(any), &p), 0);
+    assert_null(p->regions);
+    assert_int_equal(p->tiers, SEAM_TIER_ALL);
+    seam_auth_release(f->auth, p);
+
+    assert_int_equal(seam_auth_check_key(f->auth, eu, strlen(eu), &p), 0);
+    assert_non_null(p->regions);
+    assert_string_equal(p->regions[0], "eu");
+    assert_string_equal(p->regions[1], "us-east-1");
+    assert_string_equal(p->regions[2], "on-prem");
+    assert_null(p->regions[3]);
+    assert_int_equal(p->tiers, SEAM_TIER_VENDOR);
+    /* the other fields are still whole beside them */
+    assert_string_equal(p->key_name, "eu");
+    assert_string_equal(p->tenant, "acme");
+    assert_true(seam_principal_allows_route(p, "chat"));
+    assert_false(seam_principal_allows_route(p, "embed"));
+
+    /* A principal held across a reload keeps its lists (the old snapshot
+     * lives until released); ASan would catch a read after free. */
+    assert_int_equal(seam_auth_reload_now(f->auth), 0);
+    assert_string_equal(p->regions[1], "us-east-1");
+    seam_auth_release(f->auth, p);
+
+    assert_int_equal(seam_auth_check_key(f->auth, priv, strlen(priv), &p), 0);
+    assert_null(p->regions);
+    assert_int_equal(p->tiers, SEAM_TIER_PRIVATE);
+    seam_auth_release(f->auth, p);
+
+    assert_int_equal(seam_auth_check_key(f->auth, both, strlen(both), &p), 0);
+    assert_string_equal(p->regions[0], "fra");
+    assert_null(p->regions[1]);
+    assert_int_equal(p->tiers, SEAM_TIER_ALL);
+    seam_auth_release(f->auth, p);
 }
 
 static void test_bad_storage(void **state)
@@ -471,11 +588,13 @@ int main(void)
         cmocka_unit_test(test_key_format),
         cmocka_unit_test(test_key_hash),
         cmocka_unit_test_setup_teardown(test_field_rules_agree, setup, teardown),
+        cmocka_unit_test(test_field_errors),
         cmocka_unit_test_setup_teardown(test_valid_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test(test_bad_storage),
         cmocka_unit_test_setup_teardown(test_route_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_residency_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_checks_while_reloading, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
