@@ -154,6 +154,8 @@ static void record(gw_req *r, int status)
     }
     if (r->up_status) seam_buf_printf(&b, ",\"upstream_status\":%d", r->up_status);
     if (r->attempts > 1) seam_buf_printf(&b, ",\"attempts\":%d", r->attempts);
+    if (r->queued_since_us)
+        seam_buf_printf(&b, ",\"queued_us\":%llu", (unsigned long long)r->queued_us);
     if (r->plan_pos > 0 || r->overflowed)
         seam_buf_printf(&b, ",\"fallback\":true%s", r->overflowed ? ",\"overflow\":true" : "");
     seam_buf_printf(&b, ",\"duration_us\":%llu", (unsigned long long)total);

@@ -50,6 +50,7 @@ typedef struct gw_req {
     int attempts;   /* upstream calls started */
     int tries_here; /* of them, to the current target */
     uint64_t slot_wait_until_us; /* waiting for a slot of the pick's provider */
+    uint64_t queued_since_us, queued_us; /* when it began waiting; how long it waited */
     int waiting;                 /* the timer is a wait (GW_WAIT_*), not a timeout */
     unsigned tiers_required;     /* SEAM_TIER_* the data may reach; the PII scanner narrows it */
     uint64_t subject_hash;       /* sticky routes: the end user's hash, 0 when none */

@@ -370,13 +370,16 @@ static void attempt(gw_req *r)
         seam_provider_health *slot = r->rt->prov_health[pi];
         if (!seam_slot_take(slot, pc->max_inflight)) {
             if (r->plan_pos == 0 && r->rc && r->rc->overflow && !r->overflowed) {
-                if (!r->slot_wait_until_us)
+                if (!r->slot_wait_until_us) {
+                    r->queued_since_us = now;
                     r->slot_wait_until_us = now + (uint64_t)r->rc->overflow_wait_ms * 1000;
+                }
                 if (now < r->slot_wait_until_us) {
                     wait_then_attempt(r, GW_WAIT_SLOT, SLOT_POLL_MS);
                     return;
                 }
                 note(r, "%s/%s: full", pc->name, t->model);
+                r->queued_us = now - r->queued_since_us;
                 seam_metrics_event(&r->w->metrics, r->route, SEAM_EV_OVERFLOW);
                 r->overflowed = 1;
                 continue;
@@ -399,6 +402,7 @@ static void attempt(gw_req *r)
             next_target(r);
             continue;
         }
+        if (r->queued_since_us && !r->queued_us) r->queued_us = now - r->queued_since_us;
         r->cur_health = th;
         r->cur_slot = slot;
         r->cur_trial = trial;

@@ -228,6 +228,12 @@ test('overflow: past max_inflight the vendor takes the excess, nobody waits past
   const over = res.filter((r) => r.h('x-seam-target') === 'b/vendor');
   for (const r of over) assert.match(r.h('x-seam-fallback'), /private\/local: full/);
   await waitFor(async () => /event="overflow"} 8/.test(await seam.metrics()), 'overflow metric');
+  // the ones that waited for a slot stopped waiting at the 50 ms bound (the
+  // access log says how long each waited; the slack is the event loop's)
+  await waitFor(() => seam.accessLog().filter((l) => l.route === 'burst').length === 12, 'access log');
+  const waited = seam.accessLog().filter((l) => l.route === 'burst' && 'queued_us' in l);
+  assert.equal(waited.length, 8);
+  for (const l of waited) assert.ok(l.queued_us >= 50000 && l.queued_us < 50000 + 250000, `waited ${l.queued_us} us`);
 });
 
 test('breaker: consecutive failures open it; requests then go straight to the fallback', async () => {

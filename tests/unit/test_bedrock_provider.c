@@ -534,8 +534,10 @@ static void test_create_needs_credentials_and_region(void **state)
     assert_int_equal(make_provider(&f, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "region"));
     assert_non_null(strstr(err, "AWS_REGION"));
+    /* The environment is the loader's to read (test_config.c), not create()'s. */
     setenv("AWS_DEFAULT_REGION", "eu-west-3", 1);
-    assert_int_equal(make_provider(&f, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(make_provider(&f, NULL, NULL, err, sizeof err), -1);
+    assert_int_equal(make_provider(&f, NULL, "eu-west-3", err, sizeof err), 0);
     call c;
     assert_int_equal(build(f.p, &c, "{\"model\":\"m\"," USER_X "}", 0, SEAM_OP_CHAT), 0);
     assert_non_null(strstr(seam_http_target_url(c.out.target),
