@@ -23,6 +23,16 @@ typedef struct seam_breaker_conf {
     int cooldown_ms;    /* open this long, then one trial call (half-open); default 10s */
 } seam_breaker_conf;
 
+/* Active health checks of a provider (health_check:), for self-hosted
+ * servers: GET {base_url}{path}, no credentials; see docs/routing.md. */
+typedef struct seam_health_check_conf {
+    const char *path; /* NULL: no active checks */
+    int interval_ms;  /* default 10s */
+    int timeout_ms;   /* default 2s */
+    int unhealthy;    /* failed checks in a row that take it out; default 2 */
+    int healthy;      /* passed checks in a row that bring it back; default 1 */
+} seam_health_check_conf;
+
 typedef struct seam_provider_conf {
     const char *name;     /* key under providers: */
     const char *type;     /* "openai" | "anthropic" | "gemini" | "azure-openai" | "bedrock" | "mock" */
@@ -41,6 +51,7 @@ typedef struct seam_provider_conf {
     int tier;         /* SEAM_TIER_PRIVATE or SEAM_TIER_VENDOR (the default) */
     int max_inflight; /* calls in flight at once over all workers; 0 = no limit */
     seam_breaker_conf breaker;
+    seam_health_check_conf health_check;
     int line;
     /* type mock only: */
     int mock_latency_ms;     /* delay before the first byte, default 0 */

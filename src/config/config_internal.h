@@ -137,7 +137,7 @@ int seam__config_val_string(struct loader *ld, const yaml_node_t *key, const yam
 
 /* region, tier, max_inflight and breaker: taken by every provider type,
  * after the type's own keys. */
-#define SEAM__CONFIG_NPROVIDER_KEYS 4
+#define SEAM__CONFIG_NPROVIDER_KEYS 5
 extern const struct key_spec seam__config_provider_keys[SEAM__CONFIG_NPROVIDER_KEYS];
 /* Sets tier and breaker to their defaults (before the provider's walk). */
 void seam__config_provider_defaults(seam_provider_conf *p);

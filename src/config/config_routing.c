@@ -238,11 +238,47 @@ static int val_breaker(struct loader *ld, const yaml_node_t *key, const yaml_nod
     return seam__config_walk_map(ld, val, breaker_keys, COUNT(breaker_keys), dst);
 }
 
+static int val_check_count(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
+                           void *dst)
+{
+    return int_value(ld, val, dst, 1, 100);
+}
+
+/* A path on the provider's base_url: "/health", "/models". */
+static int val_check_path(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
+                          void *dst)
+{
+    const char *s;
+    if (seam__config_text(ld, val, &s)) return -1;
+    if (s[0] != '/' || has_ctl(s) || strchr(s, ' ') || strchr(s, '#'))
+        return seam__config_fail(ld, val, "must be a path starting with '/', e.g. /health");
+    *(const char **)dst = seam__config_strndup(ld->mem, s, strlen(s));
+    return *(const char **)dst ? 0 : seam__config_nomem(ld);
+}
+
+static const struct key_spec health_check_keys[] = {
+    {"path", val_check_path, offsetof(seam_health_check_conf, path)},
+    {"interval", val_period, offsetof(seam_health_check_conf, interval_ms)},
+    {"timeout", val_period, offsetof(seam_health_check_conf, timeout_ms)},
+    {"unhealthy", val_check_count, offsetof(seam_health_check_conf, unhealthy)},
+    {"healthy", val_check_count, offsetof(seam_health_check_conf, healthy)},
+};
+
+static int val_health_check(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
+                            void *dst)
+{
+    seam_health_check_conf *hc = dst;
+    if (seam__config_walk_map(ld, val, health_check_keys, COUNT(health_check_keys), dst)) return -1;
+    if (!hc->path) hc->path = "/models"; /* OpenAI-compatible servers all have it */
+    return 0;
+}
+
 const struct key_spec seam__config_provider_keys[SEAM__CONFIG_NPROVIDER_KEYS] = {
     {"region", val_region, offsetof(seam_provider_conf, region)},
     {"tier", val_tier, offsetof(seam_provider_conf, tier)},
     {"max_inflight", val_max_inflight, offsetof(seam_provider_conf, max_inflight)},
     {"breaker", val_breaker, offsetof(seam_provider_conf, breaker)},
+    {"health_check", val_health_check, offsetof(seam_provider_conf, health_check)},
 };
 
 void seam__config_provider_defaults(seam_provider_conf *p)
@@ -254,6 +290,8 @@ void seam__config_provider_defaults(seam_provider_conf *p)
                                      .min_requests = 20,
                                      .window_ms = 10000,
                                      .cooldown_ms = 10000};
+    p->health_check = (seam_health_check_conf){
+        .path = NULL, .interval_ms = 10000, .timeout_ms = 2000, .unhealthy = 2, .healthy = 1};
 }
 
 /* ---- targets ------------------------------------------------------------------ */

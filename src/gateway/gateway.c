@@ -7,6 +7,8 @@
  * field under the worker's mutex and writing to the worker's eventfd, so
  * the loops themselves need no locks. */
 #include "gateway/gateway.h"
+#include "gateway/healthcheck.h"
+#include "gateway/request.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     if (rt) {
         seam_runtime *old = w->rt;
         w->rt = rt;
+        if (w->id == 0) { /* worker 0 runs the health checks of the newest config */
+            seam_checks_stop(w->checks);
+            w->checks = seam_checks_start(w, rt);
+        }
         seam_runtime_unref(old);
     }
     if (drain) {
@@ -77,7 +83,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     seam_worker *w = arg;
+    if (w->id == 0) w->checks = seam_checks_start(w, w->rt);
     event_base_dispatch(w->base);
+    /* Shadow calls are best effort: those still out are cut, and logged. */
+    gw_shadow_abort_all(w);
+    seam_checks_stop(w->checks);
+    w->checks = NULL;
     seam_logbuf_flush(&w->log);
     return NULL;
 }

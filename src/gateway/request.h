@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <event2/util.h>
+
 #include "api/anthropic.h"
 #include "api/json_scan.h"
 #include "gateway/auth.h"

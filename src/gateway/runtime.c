@@ -28,6 +28,24 @@ static int route_health(seam_runtime *rt, const seam_route_conf *rc, seam_route_
     return 0;
 }
 
+/* The URL health checks of provider i call: base_url + path, resolved now. */
+static int check_target(seam_runtime *rt, size_t i, char *err, size_t errlen)
+{
+    const seam_provider_conf *pc = &rt->cfg->providers[i];
+    char url[2048], why[256] = "";
+    if ((size_t)snprintf(url, sizeof url, "%s%s", pc->base_url, pc->health_check.path) >= sizeof url) {
+        snprintf(err, errlen, "%s:%d: providers.%s.health_check.path: the URL is too long",
+                 rt->cfg->path, pc->line, pc->name);
+        return -1;
+    }
+    if (!(rt->check_targets[i] = seam_http_target_new(url, why, sizeof why))) {
+        snprintf(err, errlen, "%s:%d: providers.%s.health_check: %s", rt->cfg->path, pc->line,
+                 pc->name, why);
+        return -1;
+    }
+    return 0;
+}
+
 int seam_runtime_new(seam_config *cfg, seam_health *health, seam_runtime **out, char *err,
                      size_t errlen)
 {
@@ -40,7 +58,8 @@ int seam_runtime_new(seam_config *cfg, seam_health *health, seam_runtime **out, 
     rt->providers = calloc(np, sizeof *rt->providers);
     rt->prov_health = calloc(np, sizeof *rt->prov_health);
     rt->route_health = calloc(cfg->nroutes ? cfg->nroutes : 1, sizeof *rt->route_health);
-    if (!rt->providers || !rt->prov_health || !rt->route_health) goto nomem;
+    rt->check_targets = calloc(np, sizeof *rt->check_targets);
+    if (!rt->providers || !rt->prov_health || !rt->route_health || !rt->check_targets) goto nomem;
     for (size_t i = 0; i < cfg->nproviders; i++) {
         const seam_provider_conf *pc = &cfg->providers[i];
         const seam_provider_vt *vt = seam_provider_find(pc->type);
@@ -55,6 +74,7 @@ int seam_runtime_new(seam_config *cfg, seam_health *health, seam_runtime **out, 
             goto fail;
         }
         if (!(rt->prov_health[i] = seam_health_provider(health, pc->name))) goto nomem;
+        if (pc->health_check.path && check_target(rt, i, err, errlen) != 0) goto fail;
         __atomic_store_n(&rt->prov_health[i]->max, pc->max_inflight, __ATOMIC_RELAXED);
     }
     for (size_t i = 0; i < cfg->nroutes; i++)
@@ -95,6 +115,11 @@ void seam_runtime_unref(seam_runtime *rt)
         free(rt->route_health);
     }
     free(rt->prov_health);
+    if (rt->check_targets) {
+        for (size_t i = 0; i < rt->cfg->nproviders; i++)
+            seam_http_target_free(rt->check_targets[i]);
+        free(rt->check_targets);
+    }
     seam_config_free(rt->cfg);
     free(rt);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "http/client.h"
 #include "providers/provider.h"
 #include "route/health.h"
 
@@ -25,6 +26,7 @@ typedef struct seam_runtime {
     seam_provider **providers;           /* parallel to cfg->providers */
     seam_provider_health **prov_health;  /* parallel to cfg->providers */
     seam_route_health *route_health;     /* parallel to cfg->routes */
+    seam_http_target **check_targets;    /* parallel to cfg->providers: health_check URLs */
     seam_health *health;                 /* borrowed: outlives every runtime */
     int refs;                            /* atomic */
 } seam_runtime;

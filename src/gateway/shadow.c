@@ -172,7 +172,8 @@ void gw_shadow_maybe(gw_req *r)
     int trial = 0;
     seam_target_health *th = r->rh->shadow;
     seam_provider_health *slot = r->rt->prov_health[pi];
-    if (!gw_may_reach(r, pc, why, sizeof why) || !seam_slot_take(slot, pc->max_inflight)) {
+    if (!gw_may_reach(r, pc, why, sizeof why) || seam_provider_is_down(slot) ||
+        !seam_slot_take(slot, pc->max_inflight)) {
         seam_metrics_event(&w->metrics, r->route, SEAM_EV_SHADOW_SKIPPED);
         return;
     }

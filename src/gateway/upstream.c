@@ -189,7 +189,9 @@ static int pick(gw_req *r)
             continue;
         }
         reachable |= (seam_target_mask)1 << i;
-        if (seam_breaker_state(r->rh->targets[i], now) != SEAM_BREAKER_OPEN)
+        int pi = seam_runtime_provider_index(r->rt, pc->name);
+        if (seam_breaker_state(r->rh->targets[i], now) != SEAM_BREAKER_OPEN &&
+            !seam_provider_is_down(r->rt->prov_health[pi]))
             healthy |= (seam_target_mask)1 << i;
     }
     if (!reachable && !rc->nfallbacks) {
@@ -368,6 +370,11 @@ static void attempt(gw_req *r)
             continue;
         }
         seam_provider_health *slot = r->rt->prov_health[pi];
+        if (seam_provider_is_down(slot)) {
+            note(r, "%s/%s: failing health checks", pc->name, t->model);
+            next_target(r);
+            continue;
+        }
         if (!seam_slot_take(slot, pc->max_inflight)) {
             if (r->plan_pos == 0 && r->rc && r->rc->overflow && !r->overflowed) {
                 if (!r->slot_wait_until_us) {

@@ -205,6 +205,22 @@ void seam_slot_give(seam_provider_health *p)
     ADD(&p->inflight, -1);
 }
 
+void seam_provider_check_report(seam_provider_health *p, const seam_health_check_conf *conf, int ok)
+{
+    /* Only the checking thread writes the streak; others read `down`. */
+    int streak = LOAD(&p->check_streak);
+    streak = ok ? (streak > 0 ? streak + 1 : 1) : (streak < 0 ? streak - 1 : -1);
+    STORE(&p->check_streak, streak);
+    if (!ok) ADD(&p->checks_failed_total, 1);
+    if (!ok && -streak >= conf->unhealthy) STORE(&p->down, 1);
+    if (ok && streak >= conf->healthy) STORE(&p->down, 0);
+}
+
+int seam_provider_is_down(const seam_provider_health *p)
+{
+    return LOAD(&p->down);
+}
+
 int seam_health_render(seam_health *h, uint64_t now_us, seam_buf *out)
 {
     int rc = seam_buf_append_str(
@@ -241,6 +257,21 @@ int seam_health_render(seam_health *h, uint64_t now_us, seam_buf *out)
         rc = seam_buf_printf(out, "seam_provider_full_total{provider=\"%s\"} %llu\n",
                              h->providers[i]->name,
                              (unsigned long long)LOAD(&h->providers[i]->full_total));
+    if (!rc)
+        rc = seam_buf_append_str(out, "# HELP seam_provider_up 0 while active health checks keep "
+                                      "a provider out of routing.\n"
+                                      "# TYPE seam_provider_up gauge\n");
+    for (size_t i = 0; i < h->nproviders && !rc; i++)
+        rc = seam_buf_printf(out, "seam_provider_up{provider=\"%s\"} %d\n", h->providers[i]->name,
+                             !LOAD(&h->providers[i]->down));
+    if (!rc)
+        rc = seam_buf_append_str(out, "# HELP seam_health_checks_failed_total Active health checks "
+                                      "that failed.\n"
+                                      "# TYPE seam_health_checks_failed_total counter\n");
+    for (size_t i = 0; i < h->nproviders && !rc; i++)
+        rc = seam_buf_printf(out, "seam_health_checks_failed_total{provider=\"%s\"} %llu\n",
+                             h->providers[i]->name,
+                             (unsigned long long)LOAD(&h->providers[i]->checks_failed_total));
     pthread_mutex_unlock(&h->mu);
     return rc;
 }

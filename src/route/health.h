@@ -43,6 +43,10 @@ typedef struct seam_provider_health {
     int inflight; /* calls to this provider now, over all its targets */
     int max;      /* max_inflight of the newest config (0: no limit), for /metrics */
     uint64_t full_total; /* calls turned away because it was full */
+    /* active health checks (health_check:) */
+    int down;          /* failed `unhealthy` checks in a row; routing passes it over */
+    int check_streak;  /* > 0: passes in a row, < 0: failures in a row */
+    uint64_t checks_failed_total;
 } seam_provider_health;
 
 typedef struct seam_health seam_health;
@@ -78,6 +82,11 @@ int seam_breaker_state(const seam_target_health *t, uint64_t now_us);
  * when taken, 0 when full.  Give every taken slot back. */
 int seam_slot_take(seam_provider_health *p, int max);
 void seam_slot_give(seam_provider_health *p);
+
+/* The outcome of one active health check of p, under conf's thresholds. */
+void seam_provider_check_report(seam_provider_health *p, const seam_health_check_conf *conf, int ok);
+/* Whether active checks have taken p out of routing. */
+int seam_provider_is_down(const seam_provider_health *p);
 
 /* Renders breaker states, openings, latency and provider load as
  * Prometheus text. */

@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startMock, startSeam, freePort, sleep, waitFor } from './lib.mjs';
 
-let a, b, slow, seam;
+let a, b, slow, checked, seam;
 
 before(async () => {
   a = await startMock(['--echo']);
   b = await startMock(['--echo']);
   slow = await startMock(['--echo', '--latency', '300']);
   const dead = await freePort(); // nothing listens there
+  checked = await startMock(['--echo']);
   seam = await startSeam({
     config: ({ port, dir }) => `
 server: { listen: 127.0.0.1:${port}, workers: 2 }
@@ -25,6 +26,10 @@ providers:
   private: { type: openai, base_url: "${slow.url}", region: eu, tier: private, max_inflight: 4 }
   flaky: { type: openai, base_url: "http://127.0.0.1:${dead}/v1", breaker: { failures: 3, cooldown: 60s } }
   shadowed: { type: openai, base_url: "${slow.url}" }
+  checked:
+    type: openai
+    base_url: "${checked.url}"
+    health_check: { path: /models, interval: 100ms, timeout: 200ms, unhealthy: 2, healthy: 1 }
 tenants:
   acme: { tiers: [private] }
 routes:
@@ -55,6 +60,9 @@ routes:
     targets: [ { provider: flaky, model: m } ]
     fallbacks: [ { provider: a, model: backup } ]
     retry: { attempts: 2, per_target: 1 }
+  checked:
+    targets: [ { provider: checked, model: m } ]
+    fallbacks: [ { provider: a, model: instead } ]
   shadow:
     targets: [ { provider: a, model: primary } ]
     shadow: { provider: shadowed, model: candidate, sample: 1 }
@@ -70,7 +78,7 @@ routes:
 
 after(async () => {
   await seam?.stop();
-  for (const m of [a, b, slow]) await m?.stop();
+  for (const m of [a, b, slow, checked]) await m?.stop();
 });
 
 // Each route calls its own models: a breaker is per target (provider and
@@ -251,6 +259,24 @@ test('breaker: consecutive failures open it; requests then go straight to the fa
   assert.equal(r.h('x-seam-attempts'), '1'); // no call to the open target
   assert.match(r.h('x-seam-fallback'), /flaky\/m: circuit open/);
   assert.match(await seam.metrics(), /seam_route_events_total\{route="breaker",event="fallback"\} [34]/);
+});
+
+test('active health checks take a dead server out of routing and bring it back', async () => {
+  const up = async () => Number((await seam.metrics()).match(/seam_provider_up\{provider="checked"\} (\d)/)[1]);
+  assert.equal(await up(), 1);
+  assert.equal((await call('checked')).h('x-seam-target'), 'checked/m');
+  const port = checked.port;
+  await checked.stop();
+  await waitFor(async () => (await up()) === 0, 'provider marked down');
+  const r = await call('checked');
+  assert.equal(r.status, 200);
+  assert.equal(r.h('x-seam-target'), 'a/instead');
+  assert.equal(r.h('x-seam-attempts'), '1'); // the dead server was not called
+  assert.match(r.h('x-seam-fallback'), /checked\/m: failing health checks/);
+  checked = await startMock(['--echo'], port);
+  await waitFor(async () => (await up()) === 1, 'provider back up');
+  assert.equal((await call('checked')).h('x-seam-target'), 'checked/m');
+  assert.match(await seam.metrics(), /seam_health_checks_failed_total\{provider="checked"\} [1-9]/);
 });
 
 test('shadow: every request is mirrored, recorded next to the primary, answer unchanged', async () => {

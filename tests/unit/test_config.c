@@ -288,7 +288,7 @@ static void test_unknown_key(void **state)
     /* A key of another provider type is not close to any of this one's. */
     expect_err("providers:\n  mock: { type: mock, base_url: \"http://x\" }\n",
                "seam.yaml:2: providers.mock.base_url: unknown key (expected one of: type, echo, "
-               "latency, chunk_delay, region, tier, max_inflight, breaker)");
+               "latency, chunk_delay, region, tier, max_inflight, breaker, health_check)");
     expect_err("providers: { m: { type: mock } }\n"
                "routes:\n"
                "  chat:\n"
@@ -738,6 +738,44 @@ static void test_provider_routing_keys(void **state)
     assert_int_equal(p->breaker.cooldown_ms, 1);
     assert_int_equal(p->breaker.min_requests, 20);
     seam_config_free(cfg);
+}
+
+static void test_health_check_keys(void **state)
+{
+    seam_config *cfg = load_ok("providers:\n"
+                               "  none: { type: openai }\n"
+                               "  dflt: { type: openai, base_url: \"http://h:1/v1\", health_check: {} }\n"
+                               "  vllm:\n"
+                               "    type: openai\n"
+                               "    base_url: \"http://h:8000/v1\"\n"
+                               "    health_check: { path: /health, interval: 5s, timeout: 500ms,\n"
+                               "                    unhealthy: 3, healthy: 2 }\n");
+    const seam_health_check_conf *h = &seam_config_provider(cfg, "none")->health_check;
+    assert_null(h->path);
+    h = &seam_config_provider(cfg, "dflt")->health_check;
+    assert_string_equal(h->path, "/models");
+    assert_int_equal(h->interval_ms, 10000);
+    assert_int_equal(h->timeout_ms, 2000);
+    assert_int_equal(h->unhealthy, 2);
+    assert_int_equal(h->healthy, 1);
+    h = &seam_config_provider(cfg, "vllm")->health_check;
+    assert_string_equal(h->path, "/health");
+    assert_int_equal(h->interval_ms, 5000);
+    assert_int_equal(h->timeout_ms, 500);
+    assert_int_equal(h->unhealthy, 3);
+    assert_int_equal(h->healthy, 2);
+    seam_config_free(cfg);
+
+    expect_err("providers:\n  v: { type: openai, health_check: { path: health } }\n",
+               "seam.yaml:2: providers.v.health_check.path: must be a path starting with '/', "
+               "e.g. /health");
+    expect_err("providers:\n  v: { type: openai, health_check: { unhealthy: 0 } }\n",
+               "seam.yaml:2: providers.v.health_check.unhealthy: must be 1..100");
+    expect_err("providers:\n  v: { type: openai, health_check: { interval: 0 } }\n",
+               "seam.yaml:2: providers.v.health_check.interval: must be greater than 0");
+    expect_err("providers:\n  m: { type: mock, health_check: {} }\n",
+               "seam.yaml:2: providers.m: health_check: a provider of type mock has no base_url "
+               "to check");
 }
 
 /* A variable of the environment, put back as it was by env_restore(). */
@@ -1369,6 +1407,7 @@ int main(void)
         cmocka_unit_test(test_workers_range),
         cmocka_unit_test(test_provider_routing_defaults),
         cmocka_unit_test(test_provider_routing_keys),
+        cmocka_unit_test(test_health_check_keys),
         cmocka_unit_test(test_bedrock_region_from_env),
         cmocka_unit_test(test_provider_routing_errors),
         cmocka_unit_test(test_route_routing_defaults),
