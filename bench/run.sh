@@ -20,12 +20,15 @@
 #      and an Anthropic client (POST /v1/messages to seam, route `chat`),
 #      interleaved rounds like 4; ratios to the passthrough.  BENCH_PROFILE=1
 #      adds one perf-recorded run of each path and the top functions.
+#   6c. Shadow traffic: route `chat-shadow` (every request also sent to a
+#      `seam mock --latency 500`) against `chat`, at BENCH_SHADOW_CONN
+#      connections, interleaved rounds; the client's p50/p99 side by side.
 #   7. seam's memory: idle, and while holding BENCH_STREAMS streams open
 #      against `seam mock --chunk-delay 50`.
 #   8. A table on stdout, and the same in Markdown in bench/out/latest.md.
 #
 # BENCH_SECTIONS picks what runs (comma-separated; default all):
-#   throughput (4, 5)  latency (6)  anthropic (6b)  streams (7)
+#   throughput (4, 5)  latency (6)  anthropic (6b)  shadow (6c)  streams (7)
 # e.g. BENCH_SECTIONS=anthropic BENCH_ROUNDS=1 bench/run.sh for a quick look.
 #
 # Overrides (environment): BENCH_CONN (64) BENCH_THREADS (2) BENCH_DURATION (10s)
@@ -36,7 +39,8 @@
 # (bench/out/latest.md) BENCH_SEAM (build/seam) BENCH_NGINX (/usr/sbin/nginx)
 # BENCH_SECTIONS (throughput,latency,anthropic,streams) BENCH_ANTHROPIC_CLIENT
 # (1: include the Anthropic-client path in section 6b) BENCH_PROFILE (0: 1 adds
-# perf-recorded runs to section 6b).
+# perf-recorded runs to section 6b) BENCH_SHADOW_RATE (1000 requests/s) BENCH_SHADOW_SAMPLE (1)
+# BENCH_SHADOW_MAX (2000: the shadow provider's max_inflight).
 #
 # Exit status: 0 when every request of every run succeeded; 1 when any run
 # saw non-2xx responses or socket errors or a stream did not finish (the
@@ -65,10 +69,13 @@ MOCK_WORKERS=${BENCH_MOCK_WORKERS:-1}
 CHUNK_DELAY=${BENCH_CHUNK_DELAY:-50}
 SKIP_STREAMS=${BENCH_SKIP_STREAMS:-0}
 SKIP_SEAM=${BENCH_SKIP_SEAM:-0}
-ALL_SECTIONS="throughput latency anthropic streams"
+ALL_SECTIONS="throughput latency anthropic shadow streams"
 SECTIONS=${BENCH_SECTIONS:-all}
 ANTH_CLIENT=${BENCH_ANTHROPIC_CLIENT:-1}
 PROFILE=${BENCH_PROFILE:-0}
+SH_RATE=${BENCH_SHADOW_RATE:-1000}
+SH_SAMPLE=${BENCH_SHADOW_SAMPLE:-1}
+SH_MAX=${BENCH_SHADOW_MAX:-2000}
 # seam's anthropic-type provider reads its key from here (the static upstream
 # ignores it); `seam keys create` does not need it.
 export BENCH_ANTHROPIC_KEY=${BENCH_ANTHROPIC_KEY:-sk-ant-bench-0000}
@@ -95,7 +102,7 @@ secs() {
     esac
 }
 
-for v in CONN THREADS ROUNDS LAT_ROUNDS WORKERS UP_WORKERS STREAMS STREAM_WORDS CHUNK_DELAY MOCK_WORKERS; do
+for v in CONN THREADS ROUNDS LAT_ROUNDS WORKERS UP_WORKERS STREAMS STREAM_WORDS CHUNK_DELAY MOCK_WORKERS SH_RATE SH_MAX; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
 done
 for v in DURATION WARMUP LAT_DURATION; do
@@ -116,6 +123,7 @@ done
 [[ $SKIP_STREAMS != 1 ]] || SECTIONS=${SECTIONS/ streams / }
 if [[ $SKIP_SEAM == 1 ]]; then
     SECTIONS=${SECTIONS/ anthropic / }
+    SECTIONS=${SECTIONS/ shadow / }
     SECTIONS=${SECTIONS/ streams / }
 fi
 has() { [[ $SECTIONS == *" $1 "* ]]; }
@@ -126,6 +134,7 @@ for s in $ALL_SECTIONS; do has "$s" && RUN_SECTIONS+="${RUN_SECTIONS:+, }$s"; do
 need=("$NGINX" wrk curl)
 [[ $SKIP_SEAM == 1 ]] || need+=("$SEAM")
 ! has streams || need+=(node)
+! has shadow || need+=(node)
 if has anthropic && [[ $PROFILE == 1 ]]; then need+=(perf); fi
 for b in "${need[@]}"; do
     command -v "$b" >/dev/null || die "'$b' not found (scripts/setup.sh installs nginx-light, wrk, nodejs; make build/seam builds seam)"
@@ -484,9 +493,19 @@ a=$(post "http://127.0.0.1:$UP_PORT/v1/messages" "$ANTH_BODY_FILE" x-api-key)
 check_answer "the upstream (POST /v1/messages)" "${a##*$'\n'}" "${a%$'\n'*}" "an Anthropic message" \
     '"type":"message"' '"content":[{"type":"text"' '"stop_reason":"end_turn"'
 
+SH_PORT=$(free_port)
+SHADOW_BODY_FILE=$TMP/request-chat-shadow.json # request.json with model chat-shadow
+sed 's/"model":"chat"/"model":"chat-shadow"/' "$BENCH_BODY_FILE" >"$SHADOW_BODY_FILE"
+if has shadow; then
+    "$SEAM" mock --listen "127.0.0.1:$SH_PORT" --latency 500 --echo --workers 2 >"$TMP/shadow-mock.log" 2>&1 &
+    SH_MOCK_PID=$!
+    PIDS+=("$SH_MOCK_PID")
+    wait_http shadow-mock "$SH_MOCK_PID" "http://127.0.0.1:$SH_PORT/healthz"
+fi
 if [[ $SKIP_SEAM != 1 ]]; then
     render "$ROOT/bench/conf/seam.yaml.in" "$TMP/seam.yaml" \
-        "DIR=$TMP" "PORT=$SEAM_PORT" "WORKERS=$WORKERS" "UPPORT=$UP_PORT"
+        "DIR=$TMP" "PORT=$SEAM_PORT" "WORKERS=$WORKERS" "UPPORT=$UP_PORT" \
+        "SHPORT=$SH_PORT" "SHMAX=$SH_MAX" "SHSAMPLE=$SH_SAMPLE"
     KEY=$(timeout 30 "$SEAM" keys create --name bench --config "$TMP/seam.yaml" 2>"$TMP/keys.log" | tail -n 1) ||
         die "seam keys create failed: $(cat "$TMP/keys.log")"
     [[ -n $KEY && $KEY != *" "* ]] || die "seam keys create printed no key (got '$KEY'): $(cat "$TMP/keys.log")"
@@ -687,6 +706,80 @@ if has anthropic; then
         fi
     done
 fi
+
+# --- 6c. shadow traffic: does a slow shadow slow the client? ---------------------------
+# Routes chat and chat-shadow (the same, plus a copy of every request to a
+# mock 500 ms slower), interleaved rounds, order alternating; medians.
+declare -A SH_P50 SH_P99 SH_P999 SH_CPU SHM_P50 SHM_P99 SHM_P999 SHM_CPU
+SH_ROWS=() SH_EVENTS=""
+# sh_run WHO LABEL SECONDS: open-loop load (bench/rate.mjs) on route WHO.
+sh_run() {
+    local who=$1 body=$BENCH_BODY_FILE out=$TMP/rate-$1-$RANDOM.json c0 c1
+    [[ $who == shadow ]] && body=$SHADOW_BODY_FILE
+    c0=$(proc_ticks "$SEAM_PID")
+    node "$ROOT/bench/rate.mjs" --url "$URL_SEAM" --key "$KEY" --body "$body" \
+        --rate "$SH_RATE" --seconds "$3" >"$out" 2>&1 || FAILS+=("$2: $(cat "$out")")
+    c1=$(proc_ticks "$SEAM_PID")
+    local j
+    j=$(tail -n 1 "$out")
+    W_REQ=$(sed -E 's/.*"requests":([0-9]+).*/\1/' <<<"$j")
+    W_P50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$j")
+    W_P99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$j")
+    W_P999=$(sed -E 's/.*"p999_us":([0-9]+).*/\1/' <<<"$j")
+    W_CPU=$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v n="$W_REQ" \
+        'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }')
+    log "$(printf '%-22s %s req at %s/s  p50 %6s us  p99 %6s us  p99.9 %6s us  cpu %6s us/req' \
+        "$2" "$W_REQ" "$SH_RATE" "$W_P50" "$W_P99" "$W_P999" "$W_CPU")"
+}
+if has shadow; then
+    sh_secs=$(secs "$DURATION")
+    log "shadow: warm-up 2 s each of: plain, shadow"
+    for who in plain shadow; do sh_run "$who" "warm-up seam $who" 2; done
+    for ((r = 1; r <= ROUNDS; r++)); do
+        log "shadow round $r/$ROUNDS: $SH_RATE requests/s for $sh_secs s"
+        for who in $( ((r % 2)) && echo plain shadow || echo shadow plain); do
+            sh_run "$who" "seam $who round $r" "$sh_secs"
+            SH_P50[$who]+=" $W_P50" SH_P99[$who]+=" $W_P99" SH_P999[$who]+=" $W_P999" SH_CPU[$who]+=" $W_CPU"
+            SH_ROWS+=("| $r | $who | $W_REQ | $W_P50 | $W_P99 | $W_P999 | $W_CPU |")
+        done
+    done
+    for who in plain shadow; do
+        # shellcheck disable=SC2086 # space-separated numbers
+        SHM_P50[$who]=$(median ${SH_P50[$who]}) SHM_P99[$who]=$(median ${SH_P99[$who]})
+        # shellcheck disable=SC2086
+        SHM_P999[$who]=$(median ${SH_P999[$who]}) SHM_CPU[$who]=$(median ${SH_CPU[$who]})
+    done
+    sleep 1 # the last shadows end (500 ms) and are counted
+    SH_EVENTS=$(curl -s "http://127.0.0.1:$SEAM_PORT/metrics" | grep 'route="chat-shadow",event="shadow' | sed 's/seam_route_events_total//')
+    log "shadow (median): plain p99 ${SHM_P99[plain]} us, shadow p99 ${SHM_P99[shadow]} us ($(ratio "${SHM_P99[shadow]}" "${SHM_P99[plain]}")x)"
+fi
+
+report_shadow() {
+    echo "## Shadow traffic (route chat-shadow: every request also sent to a mock 500 ms slower)"
+    echo
+    echo "Open-loop load at a fixed $SH_RATE requests/s (\`bench/rate.mjs\`: requests leave on schedule"
+    echo "whatever the answers do), $(secs "$DURATION") s per round, $ROUNDS rounds, order alternating, medians."
+    echo "Route \`chat\` against \`chat-shadow\`, the same plus a copy of every request (sample $SH_SAMPLE)"
+    echo "to \`seam mock --latency 500\` (max_inflight $SH_MAX on that provider)."
+    echo
+    echo "| route | p50 µs | p99 µs | p99.9 µs | seam CPU µs/req |"
+    echo "| --- | ---: | ---: | ---: | ---: |"
+    for who in plain shadow; do
+        echo "| $who | ${SHM_P50[$who]} | ${SHM_P99[$who]} | ${SHM_P999[$who]} | ${SHM_CPU[$who]} |"
+    done
+    echo "| **shadow / plain** | $(ratio "${SHM_P50[shadow]}" "${SHM_P50[plain]}")× | **$(ratio "${SHM_P99[shadow]}" "${SHM_P99[plain]}")×** | $(ratio "${SHM_P999[shadow]}" "${SHM_P999[plain]}")× | $(ratio "${SHM_CPU[shadow]}" "${SHM_CPU[plain]}")× |"
+    echo
+    echo "Shadow calls (seam_route_events_total, warm-up included):"
+    echo
+    echo "\`\`\`"
+    echo "$SH_EVENTS"
+    echo "\`\`\`"
+    echo
+    echo "| round | route | requests | p50 µs | p99 µs | p99.9 µs | seam CPU µs/req |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${SH_ROWS[@]}"
+    echo
+}
 
 if [[ $SKIP_SEAM != 1 ]]; then
     RSS_LOADED=$(proc_status_kb "$SEAM_PID" VmRSS)
@@ -1026,6 +1119,7 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
     echo
   fi
     has anthropic && report_translation
+    has shadow && report_shadow
   if [[ $SKIP_SEAM != 1 ]]; then
     echo "## seam memory (VmRSS)"
     echo
