@@ -16,7 +16,8 @@ server: { listen: 127.0.0.1:${port}, workers: 1 }
 timeouts: { first_byte: 1500ms, between_events: 1s }
 storage: { url: "sqlite://${dir}/seam.db" }
 providers:
-  up: { type: openai, base_url: "${mock.url}" }
+  # faults are provoked one by one here: no breaker (routing.test.mjs has those)
+  up: { type: openai, base_url: "${mock.url}", breaker: { failures: 0 } }
 routes:
   chat: { targets: [ { provider: up, model: m } ] }
   other: { targets: [ { provider: up, model: m } ] }

@@ -14,7 +14,8 @@ before(async () => {
 server: { listen: 127.0.0.1:${port}, workers: 2 }
 storage: { url: "sqlite://${dir}/seam.db" }
 providers:
-  up: { type: openai, base_url: "${mock.url}" }
+  # faults are provoked one by one here: no breaker (routing.test.mjs has those)
+  up: { type: openai, base_url: "${mock.url}", breaker: { failures: 0 } }
   local: { type: mock, echo: true }
 routes:
   chat: { targets: [ { provider: up, model: upstream-model } ] }

@@ -16,7 +16,8 @@ server: { listen: 127.0.0.1:${port}, workers: 1, max_body: 64k }
 timeouts: { connect: 1s, first_byte: 1500ms, between_events: 1s, total: 20s }
 storage: { url: "sqlite://${dir}/seam.db" }
 providers:
-  up: { type: openai, base_url: "${mock.url}" }
+  # faults are provoked one by one here: no breaker (routing.test.mjs has those)
+  up: { type: openai, base_url: "${mock.url}", breaker: { failures: 0 } }
   down: { type: openai, base_url: "http://127.0.0.1:${deadPort}/v1" }
 routes:
   chat: { targets: [ { provider: up, model: m } ] }
