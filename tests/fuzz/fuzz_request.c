@@ -1,4 +1,5 @@
-/* fuzz_request.c — libFuzzer target for the JSON scanner (api/json_scan.c).
+/* fuzz_request.c — libFuzzer target for the JSON scanner (api/json_scan.c)
+ * and the document reader and writer built on its lexer (json_doc, json_write).
  *
  * Beyond "no crash": the same input scans the same way twice; spans lie in
  * the input; the request scanner, the validator and the usage reader agree
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/json_doc.h"
 #include "api/json_scan.h"
+#include "api/json_write.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
@@ -91,6 +94,61 @@ static void check_against_jansson(const char *p, size_t n, int rc, const seam_op
     json_decref(j);
 }
 
+/* Writes v back with the writer, member by member. */
+static void rewrite(seam_jw *w, const seam_jdoc *d, seam_jv v)
+{
+    size_t i, n;
+    seam_jv it, k, x;
+    if (v->type == SEAM_JOBJECT) {
+        seam_jw_obj(w);
+        seam_jobj_foreach(v, k, x)
+        {
+            seam_buf key;
+            seam_buf_init(&key, 1 << 20);
+            CHECK(seam_jstr_decode(d, k, &key) == 0 || key.len == 0);
+            seam_jw_key(w, key.data ? key.data : "");
+            seam_buf_free(&key);
+            rewrite(w, d, x);
+        }
+        seam_jw_end(w);
+    } else if (v->type == SEAM_JARRAY) {
+        seam_jw_arr(w);
+        seam_jarr_foreach(v, i, it) rewrite(w, d, it);
+        seam_jw_end(w);
+    } else if (v->type == SEAM_JSTRING) {
+        const char *s = seam_jstr(d, v, &n);
+        seam_jw_str_escaped(w, s, n);
+    } else {
+        seam_jw_value(w, d, v);
+    }
+}
+
+/* The document reader agrees with the validator, and what it read written
+ * back is valid JSON again (keys with NUL in them are cut by seam_jw_key,
+ * which takes C strings: that still leaves valid JSON). */
+static void check_doc(const char *p, size_t size, int vrc, const seam_json_error *ve)
+{
+    seam_jdoc d;
+    seam_json_error de;
+    int drc = seam_jdoc_parse(&d, p, size, &de);
+    CHECK(drc == vrc);
+    if (drc) {
+        CHECK(de.offset == ve->offset && strcmp(de.msg, ve->msg) == 0);
+    } else {
+        seam_jv root = seam_jroot(&d);
+        CHECK(root && root->size == d.n);
+        seam_buf out;
+        seam_buf_init(&out, 4 * size + 64);
+        seam_jw w;
+        seam_jw_init(&w, &out);
+        rewrite(&w, &d, root);
+        CHECK(seam_jw_error(&w) == 0);
+        CHECK(seam_json_validate(out.data, out.len, NULL) == 0);
+        seam_buf_free(&out);
+    }
+    seam_jdoc_free(&d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
@@ -110,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int urc = seam_json_find_usage(p, size, &u);
     CHECK(urc >= -1 && urc <= 1);
     CHECK((urc == -1) == (vrc == -1));
+    check_doc(p, size, vrc, &ve);
 
     size_t ws = 0;
     while (ws < size && strchr(" \t\r\n", p[ws]) && p[ws])
