@@ -106,9 +106,17 @@
  * error object with the message verbatim, the type from the status and a
  * code naming Bedrock's exception for that status (validation_exception,
  * throttling_exception, ...): the x-amzn-ErrorType header that names it
- * exactly is not passed to adapters. */
+ * exactly is not passed to adapters.
+ *
+ * JSON: the request, an answer, and each event's payload are parsed once
+ * into a flat array of spans (json_doc.h), and the output is written
+ * straight into its buffer (json_write.h), without a tree.  Strings,
+ * numbers and nested values (tool schemas, tool inputs, text) are copied
+ * as the client or Bedrock wrote them, escapes included; only what is
+ * compared, or a tool call's arguments (a JSON text inside a string), is
+ * decoded. */
 #include <ctype.h>
-#include <jansson.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,17 +125,17 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api/json_scan.h"
+#include "api/json_doc.h"
+#include "api/json_write.h"
 #include "api/openai_error.h"
 #include "providers/adapter.h"
 #include "providers/bedrock_xlate.h"
 #include "providers/eventstream.h"
 #include "providers/sigv4.h"
 
-#define SERVICE       "bedrock"
-#define MAX_MODEL_ID  2048
-#define MAX_BLOCKS    4096 /* content blocks per streamed message */
-#define MAX_EVENT_OUT (16u << 20)
+#define SERVICE      "bedrock"
+#define MAX_MODEL_ID 2048
+#define MAX_BLOCKS   4096 /* content blocks per streamed message */
 
 /* For tests (declared in bedrock_xlate.h): the clock
  * that dates signatures and answers (NULL: time()), and the translation
@@ -151,88 +159,135 @@ typedef struct bedrock_provider {
 
 /* ---- small helpers ---- */
 
-static int dump_to_buf(const char *p, size_t n, void *data)
-{
-    return seam_buf_append(data, p, n) ? -1 : 0;
-}
-
-static int str_is(json_t *v, const char *s)
-{
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
-}
-
 /* "null for an optional field is as if absent" */
-static json_t *field(json_t *obj, const char *key)
+static seam_jv field(const seam_jdoc *d, seam_jv obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_null(v) ? NULL : v;
+    seam_jv v = seam_jget(d, obj, key);
+    return seam_jnone(v) ? NULL : v;
 }
 
-static void refuse(const seam_provider *p, const seam_call_req *req, const char *why_fmt,
-                   const char *field_name, ...) __attribute__((format(printf, 3, 5)));
-
-/* Refuses naming field_name; the reason is formatted from why_fmt. */
-static void refuse(const seam_provider *p, const seam_call_req *req, const char *why_fmt,
-                   const char *field_name, ...)
+static int is_str(seam_jv v)
 {
-    char why[256];
-    va_list ap;
-    va_start(ap, field_name);
-    vsnprintf(why, sizeof why, why_fmt, ap);
-    va_end(ap);
-    seam_adapter_refuse(p, req, field_name, why);
+    return seam_jis(v, SEAM_JSTRING);
+}
+
+/* The decoded text of string v in tmp (reset first), for a refusal's
+ * message; "?" when v is not a string or out of memory. */
+static const char *text_of(const seam_jdoc *d, seam_jv v, seam_buf *tmp)
+{
+    seam_buf_reset(tmp);
+    if (!is_str(v) || seam_jstr_decode(d, v, tmp) != 0) return "?";
+    return tmp->data ? tmp->data : "";
+}
+
+/* The decoded text of string v: its body when it holds no escape (no copy),
+ * else decoded into tmp.  NULL when out of memory. */
+static const char *decoded(const seam_jdoc *d, seam_jv v, seam_buf *tmp, size_t *n)
+{
+    if (!v->escaped) return seam_jstr(d, v, n);
+    seam_buf_reset(tmp);
+    if (seam_jstr_decode(d, v, tmp) != 0) return NULL;
+    *n = tmp->len;
+    return tmp->data ? tmp->data : "";
+}
+
+/* a + b for token counts, which come from upstream: saturates instead of overflowing. */
+static long long add_count(long long a, long long b)
+{
+    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
 }
 
 /* ---- OpenAI request -> Converse request ---- */
 
+/* Where a refusal points: top[i]member[j], e.g. "messages[3].content[1]",
+ * "tools[0]", "seed" (i, j: -1 for none). */
+typedef struct loc {
+    const char *top;
+    long i;
+    const char *member; /* ".content", or NULL */
+    long j;
+} loc;
+
+#define AT(top) ((loc){(top), -1, NULL, -1})
+
 typedef struct xlate {
     const seam_provider *p;
     const seam_call_req *req;
-    json_t *system;   /* [SystemContentBlock] */
-    json_t *messages; /* [Message] */
+    const seam_jdoc *d;
+    seam_jw *w;      /* the Converse body */
+    char turn;       /* the role of the message open in w: 'u', 'a', or 0 */
+    seam_jw sys;     /* system blocks, gathered apart: they go in one top-level array */
+    seam_buf sysbuf; /* what sys writes */
+    size_t nsys;
     int has_tool_blocks;
-    char where[96]; /* the field being translated, for refusals */
+    seam_buf tmp; /* scratch for decoded text */
 } xlate;
 
-/* Appends blocks to the last message when it has role, else a new message. */
-static int add_blocks(xlate *x, const char *role, json_t *blocks)
-{
-    size_t n = json_array_size(x->messages);
-    json_t *last = n ? json_array_get(x->messages, n - 1) : NULL;
-    if (last && str_is(json_object_get(last, "role"), role)) {
-        int rc = json_array_extend(json_object_get(last, "content"), blocks);
-        json_decref(blocks);
-        return rc;
-    }
-    json_t *m = json_pack("{s:s, s:o}", "role", role, "content", blocks);
-    return m ? json_array_append_new(x->messages, m) : -1;
-}
-
-/* 1 when a translation step refused (the refusal is written), -1 out of memory. */
+/* A translation step's result: 0, REFUSED (the refusal is written), or -1
+ * out of memory. */
 #define REFUSED 1
 
-/* Bedrock refuses blank text blocks, and an empty string says nothing: skipped. */
-static int text_block(json_t *blocks, json_t *text)
+static int refuse(const xlate *x, loc at, const char *why_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Refuses naming the field at; the reason is formatted from why_fmt. */
+static int refuse(const xlate *x, loc at, const char *why_fmt, ...)
 {
-    if (json_string_length(text) == 0) return 0;
-    return json_array_append_new(blocks, json_pack("{s:O}", "text", text));
+    char why[256], i[24] = "", j[24] = "", where[160];
+    va_list ap;
+    va_start(ap, why_fmt);
+    vsnprintf(why, sizeof why, why_fmt, ap);
+    va_end(ap);
+    if (at.i < 0 && !at.member) { /* a top-level field, named in full */
+        seam_adapter_refuse(x->p, x->req, at.top, why);
+        return REFUSED;
+    }
+    if (at.i >= 0) snprintf(i, sizeof i, "[%ld]", at.i);
+    if (at.j >= 0) snprintf(j, sizeof j, "[%ld]", at.j);
+    snprintf(where, sizeof where, "%s%s%s%s", at.top, i, at.member ? at.member : "", j);
+    seam_adapter_refuse(x->p, x->req, where, why);
+    return REFUSED;
 }
 
-/* image_url part -> {image:{format, source:{bytes}}} */
-static int image_block(xlate *x, json_t *blocks, json_t *part, const char *where)
+static void end_turn(xlate *x)
 {
-    const char *url = json_string_value(json_object_get(json_object_get(part, "image_url"), "url"));
-    if (!url) {
-        refuse(x->p, x->req, "an image_url part needs image_url.url", where);
-        return REFUSED;
-    }
-    if (strncmp(url, "data:", 5) != 0) {
-        refuse(x->p, x->req,
-               "Bedrock takes images as bytes, not URLs; send a data: URL "
-               "(data:image/png;base64,...)",
-               where);
-        return REFUSED;
-    }
+    if (!x->turn) return;
+    seam_jw_end(x->w); /* content */
+    seam_jw_end(x->w); /* the message */
+    x->turn = 0;
+}
+
+/* Opens a message of role ('u' or 'a') for the blocks that follow, unless
+ * the open one has that role: Converse wants turns to alternate, so
+ * consecutive messages of one role merge. */
+static void begin_turn(xlate *x, char role)
+{
+    if (x->turn == role) return;
+    end_turn(x);
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "role");
+    seam_jw_cstr(x->w, role == 'u' ? "user" : "assistant");
+    seam_jw_key(x->w, "content");
+    seam_jw_arr(x->w);
+    x->turn = role;
+}
+
+/* {text} from the string s, copied as sent.  Bedrock refuses blank text
+ * blocks, and an empty string says nothing: skipped.  Returns the blocks
+ * written, 0 or 1. */
+static size_t text_block(const seam_jdoc *d, seam_jw *w, seam_jv s)
+{
+    if (s->len == 2) return 0; /* "" (an escape never decodes to nothing) */
+    seam_jw_obj(w);
+    seam_jw_key(w, "text");
+    seam_jw_value(w, d, s);
+    seam_jw_end(w);
+    return 1;
+}
+
+/* The Converse format of a data: URL's media type, or NULL. */
+static const char *image_format(const char *mime, size_t n)
+{
     static const struct {
         const char *mime, *format;
     } types[] = {{"image/png", "png"},
@@ -240,263 +295,341 @@ static int image_block(xlate *x, json_t *blocks, json_t *part, const char *where
                  {"image/jpg", "jpeg"},
                  {"image/gif", "gif"},
                  {"image/webp", "webp"}};
-    const char *semi = strstr(url, ";base64,");
-    const char *format = NULL;
-    for (size_t i = 0; semi && i < sizeof types / sizeof types[0]; i++) {
-        size_t n = strlen(types[i].mime);
-        if ((size_t)(semi - (url + 5)) == n && strncasecmp(url + 5, types[i].mime, n) == 0)
-            format = types[i].format;
-    }
-    if (!semi || !format) {
-        refuse(x->p, x->req,
-               "Bedrock takes base64 data: URLs of image/png, image/jpeg, image/gif or "
-               "image/webp",
-               where);
-        return REFUSED;
-    }
-    json_t *b =
-        json_pack("{s:{s:s, s:{s:s}}}", "image", "format", format, "source", "bytes", semi + 8);
-    return json_array_append_new(blocks, b);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (n == strlen(types[i].mime) && strncasecmp(mime, types[i].mime, n) == 0)
+            return types[i].format;
+    return NULL;
 }
 
-/* A message's content (string, array of parts, or null) -> content blocks.
- * allow_images: user turns only. */
-static int content_blocks(xlate *x, json_t *content, json_t *blocks, int allow_images,
-                          const char *where)
+/* image_url part -> {image:{format, source:{bytes}}} */
+static int image_block(xlate *x, seam_jw *w, seam_jv part, loc at)
 {
+    const seam_jdoc *d = x->d;
+    seam_jv v = seam_jget(d, seam_jget(d, part, "image_url"), "url");
+    if (!is_str(v)) return refuse(x, at, "an image_url part needs image_url.url");
+    size_t n;
+    const char *url = decoded(d, v, &x->tmp, &n);
+    if (!url) return -1;
+    if (n < 5 || memcmp(url, "data:", 5) != 0)
+        return refuse(x, at,
+                      "Bedrock takes images as bytes, not URLs; send a data: URL "
+                      "(data:image/png;base64,...)");
+    const char *semi = memmem(url, n, ";base64,", 8);
+    const char *format = semi ? image_format(url + 5, (size_t)(semi - (url + 5))) : NULL;
+    if (!format)
+        return refuse(x, at,
+                      "Bedrock takes base64 data: URLs of image/png, image/jpeg, image/gif or "
+                      "image/webp");
+    const char *bytes = semi + 8;
+    size_t blen = (size_t)(url + n - bytes);
+    seam_jw_obj(w);
+    seam_jw_key(w, "image");
+    seam_jw_obj(w);
+    seam_jw_key(w, "format");
+    seam_jw_cstr(w, format);
+    seam_jw_key(w, "source");
+    seam_jw_obj(w);
+    seam_jw_key(w, "bytes");
+    if (v->escaped)
+        seam_jw_str(w, bytes, blen);
+    else
+        seam_jw_str_escaped(w, bytes, blen); /* a span of the body: no escaping needed */
+    seam_jw_end(w);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    return 0;
+}
+
+/* A message's content (string, array of parts, or NULL) -> content blocks
+ * in w, counted in *n.  allow_images: user turns only.  at: the content. */
+static int content_blocks(xlate *x, seam_jw *w, seam_jv content, int allow_images, loc at,
+                          size_t *n)
+{
+    const seam_jdoc *d = x->d;
     if (!content) return 0;
-    if (json_is_string(content)) return text_block(blocks, content);
-    if (!json_is_array(content)) {
-        refuse(x->p, x->req, "expected a string or an array of content parts", where);
-        return REFUSED;
+    if (is_str(content)) {
+        *n += text_block(d, w, content);
+        return 0;
     }
-    size_t i;
-    json_t *part;
-    json_array_foreach(content, i, part)
+    if (!seam_jis(content, SEAM_JARRAY))
+        return refuse(x, at, "expected a string or an array of content parts");
+    size_t j;
+    seam_jv part, s;
+    seam_jarr_foreach(content, j, part)
     {
-        char here[128];
-        snprintf(here, sizeof here, "%s[%zu]", where, i);
-        json_t *type = json_object_get(part, "type");
-        int rc;
-        if (str_is(type, "text") && json_is_string(json_object_get(part, "text"))) {
-            rc = text_block(blocks, json_object_get(part, "text"));
-        } else if (str_is(type, "refusal") && json_is_string(json_object_get(part, "refusal"))) {
-            rc = text_block(blocks, json_object_get(part, "refusal"));
-        } else if (allow_images && str_is(type, "image_url")) {
-            rc = image_block(x, blocks, part, here);
+        at.j = (long)j;
+        seam_jv type = seam_jget(d, part, "type");
+        if (seam_jstr_eq(d, type, "text") && is_str(s = seam_jget(d, part, "text"))) {
+            *n += text_block(d, w, s);
+        } else if (seam_jstr_eq(d, type, "refusal") && is_str(s = seam_jget(d, part, "refusal"))) {
+            *n += text_block(d, w, s);
+        } else if (allow_images && seam_jstr_eq(d, type, "image_url")) {
+            int rc = image_block(x, w, part, at);
+            if (rc) return rc;
+            (*n)++;
         } else {
-            refuse(x->p, x->req, "content part type '%s' has no Bedrock equivalent", here,
-                   json_is_string(type) ? json_string_value(type) : "?");
-            return REFUSED;
+            return refuse(x, at, "content part type '%s' has no Bedrock equivalent",
+                          text_of(d, type, &x->tmp));
         }
-        if (rc) return rc;
     }
     return 0;
 }
 
-static int tool_use_blocks(xlate *x, json_t *calls, json_t *blocks, const char *where)
+static int is_ws(char c)
 {
-    if (!json_is_array(calls)) {
-        refuse(x->p, x->req, "expected an array", where);
-        return REFUSED;
-    }
-    size_t i;
-    json_t *call;
-    json_array_foreach(calls, i, call)
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* A tool call's arguments as the JSON text of its input, in *input.
+ * Returns 0, REFUSED or -1. */
+static int tool_input(xlate *x, seam_jv args, loc at, const char **input, size_t *n)
+{
+    *input = "{}";
+    *n = 2;
+    if (!args || (is_str(args) && args->len == 2)) return 0; /* none, or "" */
+    if (!is_str(args)) return refuse(x, at, "function.arguments must be a string");
+    const char *p = decoded(x->d, args, &x->tmp, n);
+    if (!p) return -1;
+    if (seam_json_validate(p, *n, NULL) != 0)
+        return refuse(x, at,
+                      "function.arguments is not JSON; Bedrock takes the input "
+                      "as a JSON document");
+    while (*n && is_ws(p[*n - 1])) /* the whitespace around is valid, but noise */
+        --*n;
+    while (*n && is_ws(*p))
+        p++, --*n;
+    *input = p;
+    return 0;
+}
+
+/* assistant tool_calls -> {toolUse:{toolUseId, name, input}} blocks in the open turn. */
+static int tool_use_blocks(xlate *x, seam_jv calls, long mi)
+{
+    const seam_jdoc *d = x->d;
+    loc at = {"messages", mi, ".tool_calls", -1};
+    if (!seam_jis(calls, SEAM_JARRAY)) return refuse(x, at, "expected an array");
+    size_t j;
+    seam_jv call;
+    seam_jarr_foreach(calls, j, call)
     {
-        char here[128];
-        snprintf(here, sizeof here, "%s[%zu]", where, i);
-        json_t *fn = json_object_get(call, "function");
-        json_t *id = json_object_get(call, "id"), *name = json_object_get(fn, "name");
-        json_t *args = json_object_get(fn, "arguments");
-        if (!json_is_string(id) || !json_is_string(name)) {
-            refuse(x->p, x->req, "a tool call needs a string id and function.name", here);
-            return REFUSED;
-        }
-        json_t *input;
-        if (!args || (json_is_string(args) && json_string_length(args) == 0)) {
-            input = json_object();
-        } else if (json_is_string(args)) {
-            input = json_loadb(json_string_value(args), json_string_length(args),
-                               JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-            if (!input) {
-                refuse(x->p, x->req,
-                       "function.arguments is not JSON; Bedrock takes the input "
-                       "as a JSON document",
-                       here);
-                return REFUSED;
-            }
-        } else {
-            refuse(x->p, x->req, "function.arguments must be a string", here);
-            return REFUSED;
-        }
-        json_t *b = json_pack("{s:{s:O, s:O, s:o}}", "toolUse", "toolUseId", id, "name", name,
-                              "input", input);
-        if (json_array_append_new(blocks, b)) return -1;
+        at.j = (long)j;
+        seam_jv fn = seam_jget(d, call, "function");
+        seam_jv id = seam_jget(d, call, "id"), name = seam_jget(d, fn, "name");
+        if (!is_str(id) || !is_str(name))
+            return refuse(x, at, "a tool call needs a string id and function.name");
+        const char *input;
+        size_t n;
+        int rc = tool_input(x, seam_jget(d, fn, "arguments"), at, &input, &n);
+        if (rc) return rc;
+        seam_jw_obj(x->w);
+        seam_jw_key(x->w, "toolUse");
+        seam_jw_obj(x->w);
+        seam_jw_key(x->w, "toolUseId");
+        seam_jw_value(x->w, d, id);
+        seam_jw_key(x->w, "name");
+        seam_jw_value(x->w, d, name);
+        seam_jw_key(x->w, "input");
+        seam_jw_raw(x->w, input, n);
+        seam_jw_end(x->w);
+        seam_jw_end(x->w);
         x->has_tool_blocks = 1;
     }
     return 0;
 }
 
-static int tool_result(xlate *x, json_t *m, const char *where)
+/* tool message -> {toolResult:{toolUseId, content}} in a user turn. */
+static int tool_result(xlate *x, seam_jv m, long mi)
 {
-    json_t *id = json_object_get(m, "tool_call_id");
-    if (!json_is_string(id)) {
-        char here[128];
-        snprintf(here, sizeof here, "%s.tool_call_id", where);
-        refuse(x->p, x->req, "a tool message needs a string tool_call_id", here);
-        return REFUSED;
+    const seam_jdoc *d = x->d;
+    seam_jv id = seam_jget(d, m, "tool_call_id");
+    if (!is_str(id))
+        return refuse(x, (loc){"messages", mi, ".tool_call_id", -1},
+                      "a tool message needs a string tool_call_id");
+    begin_turn(x, 'u');
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "toolResult");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "toolUseId");
+    seam_jw_value(x->w, d, id);
+    seam_jw_key(x->w, "content");
+    seam_jw_arr(x->w);
+    size_t n = 0;
+    int rc = content_blocks(x, x->w, field(d, m, "content"), 0,
+                            (loc){"messages", mi, ".content", -1}, &n);
+    if (rc) return rc;
+    if (!n) { /* a result must say something */
+        seam_jw_obj(x->w);
+        seam_jw_key(x->w, "text");
+        seam_jw_cstr(x->w, "");
+        seam_jw_end(x->w);
     }
-    char here[128];
-    snprintf(here, sizeof here, "%s.content", where);
-    json_t *content = json_array();
-    int rc = content ? content_blocks(x, field(m, "content"), content, 0, here) : -1;
-    if (!rc && json_array_size(content) == 0) /* a result must say something */
-        rc = json_array_append_new(content, json_pack("{s:s}", "text", ""));
-    if (rc) {
-        json_decref(content);
-        return rc;
-    }
-    json_t *blocks =
-        json_pack("[{s:{s:O, s:o}}]", "toolResult", "toolUseId", id, "content", content);
+    seam_jw_end(x->w);
+    seam_jw_end(x->w);
+    seam_jw_end(x->w);
     x->has_tool_blocks = 1;
-    return blocks ? add_blocks(x, "user", blocks) : -1;
-}
-
-static int translate_messages(xlate *x, json_t *messages)
-{
-    if (!json_is_array(messages)) {
-        refuse(x->p, x->req, "expected an array of messages", "messages");
-        return REFUSED;
-    }
-    size_t i;
-    json_t *m;
-    json_array_foreach(messages, i, m)
-    {
-        char where[64];
-        snprintf(where, sizeof where, "messages[%zu]", i);
-        json_t *role = json_object_get(m, "role");
-        const char *r = json_string_value(role);
-        char here[96];
-        int rc;
-        if (!json_is_object(m) || !r) {
-            refuse(x->p, x->req, "a message is an object with a string role", where);
-            return REFUSED;
-        }
-        snprintf(here, sizeof here, "%s.content", where);
-        if (strcmp(r, "system") == 0 || strcmp(r, "developer") == 0) {
-            rc = content_blocks(x, field(m, "content"), x->system, 0, here);
-        } else if (strcmp(r, "user") == 0 || strcmp(r, "assistant") == 0) {
-            int user = r[0] == 'u';
-            if (!user && (field(m, "audio") || field(m, "function_call"))) {
-                snprintf(here, sizeof here, "%s.%s", where,
-                         field(m, "audio") ? "audio" : "function_call");
-                refuse(x->p, x->req, "no Bedrock equivalent", here);
-                return REFUSED;
-            }
-            json_t *blocks = json_array();
-            rc = blocks ? content_blocks(x, field(m, "content"), blocks, user, here) : -1;
-            if (!rc && !user && field(m, "tool_calls")) {
-                snprintf(here, sizeof here, "%s.tool_calls", where);
-                rc = tool_use_blocks(x, field(m, "tool_calls"), blocks, here);
-            }
-            if (rc) {
-                json_decref(blocks);
-                return rc;
-            }
-            rc = add_blocks(x, r, blocks);
-        } else if (strcmp(r, "tool") == 0) {
-            rc = tool_result(x, m, where);
-        } else {
-            snprintf(here, sizeof here, "%s.role", where);
-            refuse(x->p, x->req, "role '%s' has no Bedrock equivalent", here, r);
-            return REFUSED;
-        }
-        if (rc) return rc;
-    }
     return 0;
 }
 
-/* tools + tool_choice -> toolConfig (or nothing).  *out is NULL for none. */
-static int translate_tools(xlate *x, json_t *root, json_t **out)
+/* system / developer content -> blocks of the top-level system array. */
+static int system_blocks(xlate *x, seam_jv m, long mi)
 {
-    *out = NULL;
-    json_t *tools = field(root, "tools"), *choice = field(root, "tool_choice");
-    if (tools && !json_is_array(tools)) {
-        refuse(x->p, x->req, "expected an array", "tools");
-        return REFUSED;
+    if (!x->sys.depth) { /* the first system message opens the array */
+        seam_jw_init(&x->sys, &x->sysbuf);
+        seam_jw_arr(&x->sys);
     }
-    int have = json_array_size(tools) > 0;
-    if (str_is(choice, "none")) {
-        if (x->has_tool_blocks && have) {
-            refuse(x->p, x->req,
-                   "'none' with tool calls in messages: Bedrock then requires the tools "
-                   "declared and has no way to forbid calling them",
-                   "tool_choice");
-            return REFUSED;
-        }
-        return 0;
-    }
-    json_t *tc = NULL;
-    if (str_is(choice, "auto")) {
-        tc = json_pack("{s:{}}", "auto");
-    } else if (str_is(choice, "required")) {
-        tc = json_pack("{s:{}}", "any");
-    } else if (json_is_object(choice) &&
-               json_is_string(json_object_get(json_object_get(choice, "function"), "name"))) {
-        tc = json_pack("{s:{s:O}}", "tool", "name",
-                       json_object_get(json_object_get(choice, "function"), "name"));
-    } else if (choice) {
-        refuse(x->p, x->req, "expected 'none', 'auto', 'required' or a function", "tool_choice");
-        return REFUSED;
-    }
-    if (!have) {
-        if (tc && !str_is(choice, "auto")) {
-            json_decref(tc);
-            refuse(x->p, x->req, "it asks for a tool call but tools is empty", "tool_choice");
-            return REFUSED;
-        }
-        json_decref(tc);
-        return 0;
-    }
-    json_t *specs = json_array();
-    size_t i;
-    json_t *t;
-    json_array_foreach(tools, i, t)
-    {
-        char here[64];
-        snprintf(here, sizeof here, "tools[%zu]", i);
-        json_t *fn = json_object_get(t, "function");
-        json_t *name = json_object_get(fn, "name");
-        if (!str_is(json_object_get(t, "type"), "function") || !json_is_string(name)) {
-            json_decref(specs);
-            json_decref(tc);
-            refuse(x->p, x->req, "only function tools with a name have a Bedrock equivalent", here);
-            return REFUSED;
-        }
-        json_t *params = field(fn, "parameters");
-        json_t *spec = json_pack("{s:O}", "name", name);
-        if (spec && json_is_string(field(fn, "description")))
-            json_object_set(spec, "description", json_object_get(fn, "description"));
-        json_t *schema =
-            params ? json_incref(params) : json_pack("{s:s, s:{}}", "type", "object", "properties");
-        if (spec && json_object_set_new(spec, "inputSchema", json_pack("{s:o}", "json", schema))) {
-            json_decref(spec);
-            spec = NULL;
-        }
-        if (!spec || json_array_append_new(specs, json_pack("{s:o}", "toolSpec", spec))) {
-            json_decref(specs);
-            json_decref(tc);
-            return -1;
-        }
-    }
-    *out = json_pack("{s:o}", "tools", specs);
-    if (*out && tc) json_object_set_new(*out, "toolChoice", tc);
-    return *out ? 0 : -1;
+    return content_blocks(x, &x->sys, field(x->d, m, "content"), 0,
+                          (loc){"messages", mi, ".content", -1}, &x->nsys);
 }
 
-/* Top-level fields: what maps, what is dropped, what is refused. */
-static int translate_params(xlate *x, json_t *root, json_t *conv)
+static int translate_message(xlate *x, seam_jv m, long mi)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv role = seam_jget(d, m, "role");
+    loc at = {"messages", mi, NULL, -1};
+    if (!seam_jis(m, SEAM_JOBJECT) || !is_str(role))
+        return refuse(x, at, "a message is an object with a string role");
+    if (seam_jstr_eq(d, role, "system") || seam_jstr_eq(d, role, "developer"))
+        return system_blocks(x, m, mi);
+    if (seam_jstr_eq(d, role, "tool")) return tool_result(x, m, mi);
+    int user = seam_jstr_eq(d, role, "user");
+    if (!user && !seam_jstr_eq(d, role, "assistant")) {
+        at.member = ".role";
+        return refuse(x, at, "role '%s' has no Bedrock equivalent", text_of(d, role, &x->tmp));
+    }
+    if (!user && (field(d, m, "audio") || field(d, m, "function_call"))) {
+        at.member = field(d, m, "audio") ? ".audio" : ".function_call";
+        return refuse(x, at, "no Bedrock equivalent");
+    }
+    begin_turn(x, user ? 'u' : 'a');
+    size_t n = 0;
+    at.member = ".content";
+    int rc = content_blocks(x, x->w, field(d, m, "content"), user, at, &n);
+    seam_jv calls = user ? NULL : field(d, m, "tool_calls");
+    if (!rc && calls) rc = tool_use_blocks(x, calls, mi);
+    return rc;
+}
+
+static int translate_messages(xlate *x, seam_jv messages)
+{
+    if (!seam_jis(messages, SEAM_JARRAY))
+        return refuse(x, AT("messages"), "expected an array of messages");
+    seam_jw_key(x->w, "messages");
+    seam_jw_arr(x->w);
+    size_t i;
+    seam_jv m;
+    seam_jarr_foreach(messages, i, m)
+    {
+        int rc = translate_message(x, m, (long)i);
+        if (rc) return rc;
+    }
+    end_turn(x);
+    seam_jw_end(x->w);
+    return 0;
+}
+
+/* tools[i] -> {toolSpec:{name, description, inputSchema:{json}}} */
+static int tool_spec(xlate *x, seam_jv t, long i)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv fn = seam_jget(d, t, "function");
+    seam_jv name = seam_jget(d, fn, "name");
+    loc at = {"tools", i, NULL, -1};
+    if (!seam_jstr_eq(d, seam_jget(d, t, "type"), "function") || !is_str(name))
+        return refuse(x, at, "only function tools with a name have a Bedrock equivalent");
+    seam_jv desc = field(d, fn, "description"), params = field(d, fn, "parameters");
+    seam_jw *w = x->w;
+    seam_jw_obj(w);
+    seam_jw_key(w, "toolSpec");
+    seam_jw_obj(w);
+    seam_jw_key(w, "name");
+    seam_jw_value(w, d, name);
+    if (is_str(desc)) {
+        seam_jw_key(w, "description");
+        seam_jw_value(w, d, desc);
+    }
+    seam_jw_key(w, "inputSchema");
+    seam_jw_obj(w);
+    seam_jw_key(w, "json");
+    static const char empty_schema[] = "{\"type\":\"object\",\"properties\":{}}";
+    if (params)
+        seam_jw_value(w, d, params);
+    else
+        seam_jw_raw(w, empty_schema, sizeof empty_schema - 1);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    return 0;
+}
+
+/* tools + tool_choice -> toolConfig, or nothing. */
+static int translate_tools(xlate *x, seam_jv root)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv tools = field(d, root, "tools"), choice = field(d, root, "tool_choice");
+    if (tools && !seam_jis(tools, SEAM_JARRAY)) return refuse(x, AT("tools"), "expected an array");
+    int have = seam_jcount(tools) > 0;
+    if (seam_jstr_eq(d, choice, "none")) {
+        if (x->has_tool_blocks && have)
+            return refuse(x, AT("tool_choice"),
+                          "'none' with tool calls in messages: Bedrock then requires the tools "
+                          "declared and has no way to forbid calling them");
+        return 0;
+    }
+    /* toolChoice: {auto:{}}, {any:{}} or {tool:{name}}; NULL: none written */
+    const char *tc = NULL;
+    seam_jv tc_name = NULL;
+    if (seam_jstr_eq(d, choice, "auto")) {
+        tc = "auto";
+    } else if (seam_jstr_eq(d, choice, "required")) {
+        tc = "any";
+    } else if (seam_jis(choice, SEAM_JOBJECT) &&
+               is_str(tc_name = seam_jget(d, seam_jget(d, choice, "function"), "name"))) {
+        tc = "tool";
+    } else if (choice) {
+        return refuse(x, AT("tool_choice"), "expected 'none', 'auto', 'required' or a function");
+    }
+    if (!have) {
+        if (tc && strcmp(tc, "auto") != 0)
+            return refuse(x, AT("tool_choice"), "it asks for a tool call but tools is empty");
+        return 0;
+    }
+    seam_jw *w = x->w;
+    seam_jw_key(w, "toolConfig");
+    seam_jw_obj(w);
+    seam_jw_key(w, "tools");
+    seam_jw_arr(w);
+    size_t i;
+    seam_jv t;
+    seam_jarr_foreach(tools, i, t)
+    {
+        int rc = tool_spec(x, t, (long)i);
+        if (rc) return rc;
+    }
+    seam_jw_end(w);
+    if (tc) {
+        seam_jw_key(w, "toolChoice");
+        seam_jw_obj(w);
+        seam_jw_key(w, tc);
+        seam_jw_obj(w);
+        if (tc_name) {
+            seam_jw_key(w, "name");
+            seam_jw_value(w, d, tc_name);
+        }
+        seam_jw_end(w);
+        seam_jw_end(w);
+    }
+    seam_jw_end(w);
+    return 0;
+}
+
+/* The top-level fields that map, each as sent (NULL: not sent). */
+typedef struct params {
+    seam_jv max_tokens, max_completion_tokens, temperature, top_p, top_k;
+    seam_jv stop; /* a string, or a non-empty array of strings */
+} params;
+
+/* Checks one top-level field v named key: dropped, refused, or kept in ps. */
+static int read_param(xlate *x, const char *key, seam_jv v, params *ps)
 {
     static const char *const dropped[] = {"model",
                                           "messages",
@@ -521,136 +654,155 @@ static int translate_params(xlate *x, json_t *root, json_t *conv)
         {"function_call", "legacy functions are not supported; use tool_choice"},
         {"top_logprobs", "Bedrock returns no log probabilities"},
     };
-    json_t *inf = json_object(), *extra = json_object();
-    int rc = inf && extra ? 0 : -1;
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v)
-    {
-        if (rc) break;
-        if (json_is_null(v)) continue;
-        int done = 0;
-        for (size_t i = 0; i < sizeof dropped / sizeof dropped[0] && !done; i++)
-            done = strcmp(key, dropped[i]) == 0;
-        for (size_t i = 0; i < sizeof refused / sizeof refused[0] && !done; i++)
-            if (strcmp(key, refused[i].name) == 0) {
-                refuse(x->p, x->req, "%s", key, refused[i].why);
-                rc = REFUSED;
-                done = 1;
-            }
-        if (done) continue;
-        if (strcmp(key, "max_tokens") == 0 || strcmp(key, "max_completion_tokens") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1) {
-                refuse(x->p, x->req, "expected an integer of at least 1", key);
-                rc = REFUSED;
-            } else if (strcmp(key, "max_completion_tokens") == 0 ||
-                       !field(root, "max_completion_tokens")) {
-                rc = json_object_set(inf, "maxTokens", v);
-            }
-        } else if (strcmp(key, "temperature") == 0 || strcmp(key, "top_p") == 0) {
-            if (!json_is_number(v)) {
-                refuse(x->p, x->req, "expected a number", key);
-                rc = REFUSED;
-            } else {
-                rc = json_object_set(inf, strcmp(key, "top_p") == 0 ? "topP" : "temperature", v);
-            }
-        } else if (strcmp(key, "stop") == 0) {
-            json_t *seqs = json_is_string(v) ? json_pack("[O]", v) : json_incref(v);
-            size_t i;
-            json_t *s;
-            int ok = json_is_array(seqs);
-            json_array_foreach(seqs, i, s) ok = ok && json_is_string(s);
-            if (!ok) {
-                refuse(x->p, x->req, "expected a string or an array of strings", key);
-                rc = REFUSED;
-            } else if (json_array_size(seqs)) {
-                rc = json_object_set(inf, "stopSequences", seqs);
-            }
-            json_decref(seqs);
-        } else if (strcmp(key, "top_k") == 0) {
-            if (!json_is_integer(v)) {
-                refuse(x->p, x->req, "expected an integer", key);
-                rc = REFUSED;
-            } else {
-                rc = json_object_set(extra, "top_k", v);
-            }
-        } else if (strcmp(key, "n") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) != 1) {
-                refuse(x->p, x->req, "Bedrock returns one choice; n must be 1", key);
-                rc = REFUSED;
-            }
-        } else if (strcmp(key, "logprobs") == 0) {
-            if (!json_is_false(v)) {
-                refuse(x->p, x->req, "Bedrock returns no log probabilities", key);
-                rc = REFUSED;
-            }
-        } else if (strcmp(key, "logit_bias") == 0) {
-            if (!json_is_object(v) || json_object_size(v)) {
-                refuse(x->p, x->req, "no Bedrock equivalent", key);
-                rc = REFUSED;
-            }
-        } else if (strcmp(key, "frequency_penalty") == 0 || strcmp(key, "presence_penalty") == 0) {
-            if (!json_is_number(v) || json_number_value(v) != 0) {
-                refuse(x->p, x->req, "no Bedrock equivalent (only 0 is accepted)", key);
-                rc = REFUSED;
-            }
-        } else if (strcmp(key, "seed") == 0) {
-            refuse(x->p, x->req, "no Bedrock equivalent", key);
-            rc = REFUSED;
-        } else if (strcmp(key, "response_format") == 0) {
-            if (!str_is(json_object_get(v, "type"), "text")) {
-                refuse(x->p, x->req,
-                       "JSON modes are not mapped to Bedrock; only {\"type\":\"text\"} is "
-                       "accepted",
-                       key);
-                rc = REFUSED;
-            }
-        } else if (strcmp(key, "modalities") == 0) {
-            size_t i;
-            json_t *s;
-            json_array_foreach(v, i, s)
-            {
-                if (!str_is(s, "text")) {
-                    refuse(x->p, x->req, "Bedrock's Converse API answers in text only", key);
-                    rc = REFUSED;
-                    break;
-                }
-            }
-        } else {
-            refuse(x->p, x->req, "not supported by seam's Bedrock adapter", key);
-            rc = REFUSED;
+    const seam_jdoc *d = x->d;
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        if (strcmp(key, dropped[i]) == 0) return 0;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (strcmp(key, refused[i].name) == 0) return refuse(x, AT(key), "%s", refused[i].why);
+    long long ll;
+    double num;
+    if (strcmp(key, "max_tokens") == 0 || strcmp(key, "max_completion_tokens") == 0) {
+        if (seam_jint(d, v, &ll) != 0 || ll < 1)
+            return refuse(x, AT(key), "expected an integer of at least 1");
+        if (strcmp(key, "max_tokens") == 0)
+            ps->max_tokens = v;
+        else
+            ps->max_completion_tokens = v;
+    } else if (strcmp(key, "temperature") == 0 || strcmp(key, "top_p") == 0) {
+        if (!seam_jis(v, SEAM_JNUMBER)) return refuse(x, AT(key), "expected a number");
+        if (strcmp(key, "top_p") == 0)
+            ps->top_p = v;
+        else
+            ps->temperature = v;
+    } else if (strcmp(key, "stop") == 0) {
+        size_t i;
+        seam_jv s;
+        int ok = is_str(v) || seam_jis(v, SEAM_JARRAY);
+        seam_jarr_foreach(v, i, s) ok = ok && is_str(s);
+        if (!ok) return refuse(x, AT(key), "expected a string or an array of strings");
+        ps->stop = seam_jcount(v) || is_str(v) ? v : NULL; /* [] stops nothing */
+    } else if (strcmp(key, "top_k") == 0) {
+        if (seam_jint(d, v, &ll) != 0) return refuse(x, AT(key), "expected an integer");
+        ps->top_k = v;
+    } else if (strcmp(key, "n") == 0) {
+        if (seam_jint(d, v, &ll) != 0 || ll != 1)
+            return refuse(x, AT(key), "Bedrock returns one choice; n must be 1");
+    } else if (strcmp(key, "logprobs") == 0) {
+        if (!seam_jis(v, SEAM_JFALSE))
+            return refuse(x, AT(key), "Bedrock returns no log probabilities");
+    } else if (strcmp(key, "logit_bias") == 0) {
+        if (!seam_jis(v, SEAM_JOBJECT) || seam_jcount(v))
+            return refuse(x, AT(key), "no Bedrock equivalent");
+    } else if (strcmp(key, "frequency_penalty") == 0 || strcmp(key, "presence_penalty") == 0) {
+        if (seam_jnum(d, v, &num) != 0 || num != 0)
+            return refuse(x, AT(key), "no Bedrock equivalent (only 0 is accepted)");
+    } else if (strcmp(key, "seed") == 0) {
+        return refuse(x, AT(key), "no Bedrock equivalent");
+    } else if (strcmp(key, "response_format") == 0) {
+        if (!seam_jstr_eq(d, seam_jget(d, v, "type"), "text"))
+            return refuse(x, AT(key),
+                          "JSON modes are not mapped to Bedrock; only {\"type\":\"text\"} is "
+                          "accepted");
+    } else if (strcmp(key, "modalities") == 0) {
+        size_t i;
+        seam_jv s;
+        seam_jarr_foreach(v, i, s)
+        {
+            if (!seam_jstr_eq(d, s, "text"))
+                return refuse(x, AT(key), "Bedrock's Converse API answers in text only");
         }
+    } else {
+        return refuse(x, AT(key), "not supported by seam's Bedrock adapter");
     }
-    if (!rc && json_object_size(inf)) rc = json_object_set(conv, "inferenceConfig", inf);
-    if (!rc && json_object_size(extra))
-        rc = json_object_set(conv, "additionalModelRequestFields", extra);
-    json_decref(inf);
-    json_decref(extra);
-    return rc;
+    return 0;
 }
 
-/* The whole Converse body, or NULL after a refusal (*refused set) or out of memory. */
-static json_t *translate(const seam_provider *p, const seam_call_req *req, json_t *root,
-                         int *refused)
+/* inferenceConfig and additionalModelRequestFields from what read_param kept. */
+static void write_params(xlate *x, const params *ps)
 {
-    xlate x = {.p = p, .req = req, .system = json_array(), .messages = json_array()};
-    json_t *conv = json_object(), *tool_config = NULL;
-    int rc = x.system && x.messages && conv ? 0 : -1;
-    if (!rc) rc = translate_messages(&x, json_object_get(root, "messages"));
-    if (!rc) rc = translate_tools(&x, root, &tool_config);
-    if (!rc) rc = json_object_set(conv, "messages", x.messages);
-    if (!rc && json_array_size(x.system)) rc = json_object_set(conv, "system", x.system);
-    if (!rc) rc = translate_params(&x, root, conv);
-    if (!rc && tool_config) rc = json_object_set(conv, "toolConfig", tool_config);
-    json_decref(tool_config);
-    json_decref(x.system);
-    json_decref(x.messages);
-    if (rc) {
-        *refused = rc == REFUSED;
-        json_decref(conv);
-        return NULL;
+    const seam_jdoc *d = x->d;
+    seam_jw *w = x->w;
+    seam_jv max = ps->max_completion_tokens ? ps->max_completion_tokens : ps->max_tokens;
+    if (max || ps->temperature || ps->top_p || ps->stop) {
+        seam_jw_key(w, "inferenceConfig");
+        seam_jw_obj(w);
+        if (max) {
+            seam_jw_key(w, "maxTokens");
+            seam_jw_value(w, d, max);
+        }
+        if (ps->temperature) {
+            seam_jw_key(w, "temperature");
+            seam_jw_value(w, d, ps->temperature);
+        }
+        if (ps->top_p) {
+            seam_jw_key(w, "topP");
+            seam_jw_value(w, d, ps->top_p);
+        }
+        if (ps->stop) {
+            seam_jw_key(w, "stopSequences");
+            if (is_str(ps->stop)) seam_jw_arr(w);
+            seam_jw_value(w, d, ps->stop);
+            if (is_str(ps->stop)) seam_jw_end(w);
+        }
+        seam_jw_end(w);
     }
-    return conv;
+    if (ps->top_k) {
+        seam_jw_key(w, "additionalModelRequestFields");
+        seam_jw_obj(w);
+        seam_jw_key(w, "top_k");
+        seam_jw_value(w, d, ps->top_k);
+        seam_jw_end(w);
+    }
+}
+
+/* A member of obj before key node k has the text key. */
+static int seen_before(const seam_jdoc *d, seam_jv obj, seam_jv k, const char *key)
+{
+    for (seam_jv it = seam_jfirst(obj); it && it != k; it = seam_jnext(obj, it + 1))
+        if (seam_jkey_is(d, it, key)) return 1;
+    return 0;
+}
+
+/* Top-level fields: what maps, what is dropped, what is refused. */
+static int translate_params(xlate *x, seam_jv root)
+{
+    params ps = {0};
+    seam_jv k, first;
+    seam_jobj_foreach(root, k, first)
+    {
+        seam_buf_reset(&x->tmp);
+        if (seam_jstr_decode(x->d, k, &x->tmp) != 0) return -1;
+        const char *key = x->tmp.data ? x->tmp.data : "";
+        if (strlen(key) != x->tmp.len) /* a NUL inside: no field has one */
+            return refuse(x, AT(key), "not supported by seam's Bedrock adapter");
+        /* A repeated field counts once, where it first stands (the order
+         * decides which refusal is reported), with its last value. */
+        if (seen_before(x->d, root, k, key)) continue;
+        seam_jv v = seam_jget(x->d, root, key);
+        if (seam_jnone(v)) continue;
+        int rc = read_param(x, key, v, &ps);
+        if (rc) return rc;
+    }
+    write_params(x, &ps);
+    return 0;
+}
+
+/* The whole Converse body into w.  Returns 0, REFUSED or -1. */
+static int translate(xlate *x, seam_jv root)
+{
+    seam_jw_obj(x->w);
+    int rc = translate_messages(x, seam_jget(x->d, root, "messages"));
+    if (!rc) rc = translate_tools(x, root);
+    if (!rc) rc = translate_params(x, root);
+    if (!rc && x->nsys) {
+        seam_jw_end(&x->sys);
+        rc = seam_jw_error(&x->sys) ? -1 : 0;
+        seam_jw_key(x->w, "system"); /* written apart: a copy, not a second serialisation */
+        seam_jw_raw(x->w, x->sysbuf.data, x->sysbuf.len);
+    }
+    seam_jw_end(x->w);
+    if (!rc && seam_jw_error(x->w)) rc = -1;
+    return rc;
 }
 
 /* ---- per-call state ---- */
@@ -660,20 +812,21 @@ typedef struct bedrock_state {
     int include_usage;
     char id[40];
     long long created;
+    seam_buf head; /* a stream's chunk members up to "model", without the closing '}' */
     int started, stopped, failed, broken;
     int ntools;
     int *block_tool; /* contentBlockIndex -> tool call index + 1 (0: a text block) */
     size_t nblocks;
     int have_usage;
     long long in_tokens, out_tokens, cache_read, cache_write;
-    const seam_call_req *req; /* during a stream() call */
-    seam_buf *out;            /* during a stream() call */
+    seam_buf *out; /* during a stream() call */
 } bedrock_state;
 
 static void state_free(void *state)
 {
     bedrock_state *st = state;
     seam_es_decoder_free(&st->dec);
+    seam_buf_free(&st->head);
     free(st->block_tool);
 }
 
@@ -684,6 +837,66 @@ static int valid_model(const char *m)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)m[i] < 0x20 || m[i] == 0x7f) return 0;
     return 1;
+}
+
+/* id, object, created and model: the members every answer and chunk opens with. */
+static void put_head(seam_jw *w, const bedrock_state *st, const seam_call_req *req,
+                     const char *object)
+{
+    seam_jw_key(w, "id");
+    seam_jw_cstr(w, st->id);
+    seam_jw_key(w, "object");
+    seam_jw_cstr(w, object);
+    seam_jw_key(w, "created");
+    seam_jw_int(w, st->created);
+    seam_jw_key(w, "model");
+    seam_jw_cstr(w, req->model);
+}
+
+/* The request body: parsed once, written once into body. */
+static int build_body(const seam_provider *p, const seam_call_req *req, bedrock_state *st,
+                      seam_buf *body)
+{
+    seam_jdoc doc;
+    seam_jv root = NULL;
+    if (seam_jdoc_parse(&doc, req->body, req->body_len, NULL) == 0) root = seam_jroot(&doc);
+    if (!seam_jis(root, SEAM_JOBJECT)) {
+        seam_jdoc_free(&doc);
+        seam_adapter_refuse(p, req, "body", "not a valid JSON object");
+        return REFUSED;
+    }
+    st->include_usage =
+        req->stream &&
+        seam_jis(seam_jget(&doc, seam_jget(&doc, root, "stream_options"), "include_usage"),
+                 SEAM_JTRUE);
+    /* one allocation: the Converse body is about the size of the request (a
+     * refusal here is no error: the writes that do not fit will say so) */
+    (void)seam_buf_reserve(body, req->body_len + 256);
+    seam_jw w;
+    seam_jw_init(&w, body);
+    xlate x = {.p = p, .req = req, .d = &doc, .w = &w};
+    seam_buf_init(&x.sysbuf, body->max);
+    seam_buf_init(&x.tmp, req->body_len + 1); /* decoded text never outgrows the body */
+    int rc = translate(&x, root);
+    seam_buf_free(&x.sysbuf);
+    seam_buf_free(&x.tmp);
+    seam_jdoc_free(&doc);
+    if (rc < 0) seam_adapter_refuse(p, req, "body", "could not be translated");
+    return rc;
+}
+
+/* The chunk head for a stream, written once: every chunk copies it. */
+static int build_head(bedrock_state *st, const seam_call_req *req)
+{
+    seam_buf_init(&st->head, 4 * MAX_MODEL_ID + 256);
+    seam_jw w;
+    seam_jw_init(&w, &st->head);
+    seam_jw_obj(&w);
+    put_head(&w, st, req, "chat.completion.chunk");
+    seam_jw_end(&w);
+    if (seam_jw_error(&w)) return -1;
+    st->head.len--; /* the chunk writes its own members, and the '}' */
+    return 0;
 }
 
 static int build(const seam_provider *p, const seam_call_req *req, void *state,
@@ -704,27 +917,12 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
                             "characters");
         return -1;
     }
-    seam_openai_req scan;
-    if (seam_openai_scan_request(req->body, req->body_len, &scan, NULL) != 0) {
-        seam_adapter_refuse(p, req, "body", "not a valid JSON object");
-        return -1;
-    }
-    st->include_usage = req->stream && scan.include_usage;
-    json_t *root = json_loadb(req->body, req->body_len, JSON_ALLOW_NUL, NULL);
-    int refused = 0;
-    json_t *conv = json_is_object(root) ? translate(p, req, root, &refused) : NULL;
-    json_decref(root);
-    if (!conv) {
-        if (!refused) seam_adapter_refuse(p, req, "body", "could not be translated");
-        return -1;
-    }
-    int rc = json_dump_callback(conv, dump_to_buf, &out->body, JSON_COMPACT);
-    json_decref(conv);
-    if (rc) return -1;
+    if (build_body(p, req, st, &out->body) != 0) return -1;
 
     seam_buf path;
     seam_buf_init(&path, 8192);
-    rc = seam_buf_printf(&path, "%s/model/", bp->path_prefix);
+    int rc = seam_buf_append_str(&path, bp->path_prefix);
+    if (!rc) rc = seam_buf_append_str(&path, "/model/");
     if (!rc) rc = seam_sigv4_uri_encode(&path, req->model, strlen(req->model), 0);
     if (!rc) rc = seam_buf_append_str(&path, req->stream ? "/converse-stream" : "/converse");
     if (!rc && !(out->owned_target = seam_http_target_derive(bp->origin, path.data))) rc = -1;
@@ -767,129 +965,178 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     memcpy(st->id, "chatcmpl-", 9);
     sodium_bin2hex(st->id + 9, sizeof st->id - 9, raw, sizeof raw);
     st->created = (long long)in.when;
-    return 0;
+    return req->stream ? build_head(st, req) : 0;
 }
 
 /* ---- Converse answer -> chat.completion ---- */
 
-static const char *finish_reason(const char *stop)
+static const char *finish_reason(const seam_jdoc *d, seam_jv stop)
 {
-    if (!stop) return "stop";
-    if (strcmp(stop, "max_tokens") == 0 || strcmp(stop, "model_context_window_exceeded") == 0)
+    if (seam_jstr_eq(d, stop, "max_tokens") ||
+        seam_jstr_eq(d, stop, "model_context_window_exceeded"))
         return "length";
-    if (strcmp(stop, "tool_use") == 0) return "tool_calls";
-    if (strcmp(stop, "guardrail_intervened") == 0 || strcmp(stop, "content_filtered") == 0)
+    if (seam_jstr_eq(d, stop, "tool_use")) return "tool_calls";
+    if (seam_jstr_eq(d, stop, "guardrail_intervened") || seam_jstr_eq(d, stop, "content_filtered"))
         return "content_filter";
     return "stop";
 }
 
-static long long count(json_t *usage, const char *key)
+static long long count(const seam_jdoc *d, seam_jv usage, const char *key)
 {
-    json_t *v = json_object_get(usage, key);
-    return json_is_integer(v) && json_integer_value(v) > 0 ? (long long)json_integer_value(v) : 0;
+    long long v;
+    return seam_jint(d, seam_jget(d, usage, key), &v) == 0 && v > 0 ? v : 0;
 }
 
-static void read_usage(bedrock_state *st, json_t *usage)
+static void read_usage(bedrock_state *st, const seam_jdoc *d, seam_jv usage)
 {
-    if (!json_is_object(usage)) return;
+    if (!seam_jis(usage, SEAM_JOBJECT)) return;
     st->have_usage = 1;
-    st->in_tokens = count(usage, "inputTokens");
-    st->out_tokens = count(usage, "outputTokens");
-    st->cache_read = count(usage, "cacheReadInputTokens");
-    st->cache_write = count(usage, "cacheWriteInputTokens");
+    st->in_tokens = count(d, usage, "inputTokens");
+    st->out_tokens = count(d, usage, "outputTokens");
+    st->cache_read = count(d, usage, "cacheReadInputTokens");
+    st->cache_write = count(d, usage, "cacheWriteInputTokens");
 }
 
-static int put_usage(seam_buf *b, const bedrock_state *st)
+/* OpenAI's usage object (the value only). */
+static void put_usage(seam_jw *w, const bedrock_state *st)
 {
-    long long prompt = st->in_tokens + st->cache_read + st->cache_write;
-    return seam_buf_printf(b,
-                           "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
-                           "\"total_tokens\":%lld,\"prompt_tokens_details\":{\"cached_tokens\":"
-                           "%lld}}",
-                           prompt, st->out_tokens, prompt + st->out_tokens, st->cache_read);
+    long long prompt = add_count(add_count(st->in_tokens, st->cache_read), st->cache_write);
+    seam_jw_obj(w);
+    seam_jw_key(w, "prompt_tokens");
+    seam_jw_int(w, prompt);
+    seam_jw_key(w, "completion_tokens");
+    seam_jw_int(w, st->out_tokens);
+    seam_jw_key(w, "total_tokens");
+    seam_jw_int(w, add_count(prompt, st->out_tokens));
+    seam_jw_key(w, "prompt_tokens_details");
+    seam_jw_obj(w);
+    seam_jw_key(w, "cached_tokens");
+    seam_jw_int(w, st->cache_read);
+    seam_jw_end(w);
+    seam_jw_end(w);
 }
 
-static int put_str(seam_buf *b, const char *s, size_t n)
+/* A content block's text (a string), else its toolUse (an object), else neither. */
+static seam_jv block_text(const seam_jdoc *d, seam_jv block)
 {
-    int rc = seam_buf_append(b, "\"", 1);
-    if (!rc) rc = seam_buf_append_json_str(b, s, n);
-    if (!rc) rc = seam_buf_append(b, "\"", 1);
-    return rc;
+    seam_jv t = seam_jget(d, block, "text");
+    return is_str(t) ? t : NULL;
 }
 
-static int put_head(seam_buf *b, const bedrock_state *st, const seam_call_req *req,
-                    const char *object)
+static seam_jv block_tool_use(const seam_jdoc *d, seam_jv block)
 {
-    int rc =
-        seam_buf_printf(b, "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%lld,\"model\":", st->id,
-                        object, st->created);
-    if (!rc) rc = put_str(b, req->model, strlen(req->model));
-    return rc;
+    seam_jv tu = block_text(d, block) ? NULL : seam_jget(d, block, "toolUse");
+    return seam_jis(tu, SEAM_JOBJECT) ? tu : NULL;
+}
+
+/* message.content: the text blocks' bodies concatenated (as escaped
+ * bodies: that is still one valid string), or null. */
+static void put_content(seam_jw *w, const seam_jdoc *d, seam_jv content)
+{
+    size_t i, ntext = 0;
+    seam_jv block, t;
+    seam_jarr_foreach(content, i, block) ntext += block_text(d, block) != NULL;
+    if (!ntext) {
+        seam_jw_null(w);
+        return;
+    }
+    seam_jw_str_begin(w);
+    seam_jarr_foreach(content, i, block)
+    {
+        if (!(t = block_text(d, block))) continue;
+        size_t n;
+        const char *s = seam_jstr(d, t, &n);
+        seam_jw_str_add_escaped(w, s, n);
+    }
+    seam_jw_str_end(w);
+}
+
+/* The toolUse blocks as tool_calls members (their ids and names checked before). */
+static void put_tool_calls(seam_jw *w, const seam_jdoc *d, seam_jv content, size_t ncalls)
+{
+    if (!ncalls) return;
+    seam_jw_key(w, "tool_calls");
+    seam_jw_arr(w);
+    size_t i;
+    seam_jv block, tu;
+    seam_jarr_foreach(content, i, block)
+    {
+        if (!(tu = block_tool_use(d, block))) continue;
+        seam_jv input = seam_jget(d, tu, "input");
+        seam_jw_obj(w);
+        seam_jw_key(w, "id");
+        seam_jw_value(w, d, seam_jget(d, tu, "toolUseId"));
+        seam_jw_key(w, "type");
+        seam_jw_cstr(w, "function");
+        seam_jw_key(w, "function");
+        seam_jw_obj(w);
+        seam_jw_key(w, "name");
+        seam_jw_value(w, d, seam_jget(d, tu, "name"));
+        seam_jw_key(w, "arguments");
+        if (input)
+            seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
+        else
+            seam_jw_cstr(w, "{}");
+        seam_jw_end(w);
+        seam_jw_end(w);
+    }
+    seam_jw_end(w);
+}
+
+static int write_completion(bedrock_state *st, const seam_call_req *req, const seam_jdoc *d,
+                            seam_buf *out)
+{
+    seam_jv root = seam_jroot(d);
+    seam_jv content =
+        seam_jget(d, seam_jget(d, seam_jget(d, root, "output"), "message"), "content");
+    if (!seam_jis(content, SEAM_JARRAY)) return -1;
+    size_t i, ncalls = 0;
+    seam_jv block, tu;
+    seam_jarr_foreach(content, i, block)
+    {
+        if (!(tu = block_tool_use(d, block))) continue;
+        if (!is_str(seam_jget(d, tu, "toolUseId")) || !is_str(seam_jget(d, tu, "name"))) return -1;
+        ncalls++;
+    }
+    read_usage(st, d, seam_jget(d, root, "usage"));
+    (void)seam_buf_reserve(out, d->nodes->len + 512); /* one allocation, as in build_body */
+    seam_jw w;
+    seam_jw_init(&w, out);
+    seam_jw_obj(&w);
+    put_head(&w, st, req, "chat.completion");
+    seam_jw_key(&w, "choices");
+    seam_jw_arr(&w);
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "index");
+    seam_jw_int(&w, 0);
+    seam_jw_key(&w, "message");
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "role");
+    seam_jw_cstr(&w, "assistant");
+    seam_jw_key(&w, "content");
+    put_content(&w, d, content);
+    put_tool_calls(&w, d, content, ncalls);
+    seam_jw_key(&w, "refusal");
+    seam_jw_null(&w);
+    seam_jw_end(&w);
+    seam_jw_key(&w, "logprobs");
+    seam_jw_null(&w);
+    seam_jw_key(&w, "finish_reason");
+    seam_jw_cstr(&w, finish_reason(d, seam_jget(d, root, "stopReason")));
+    seam_jw_end(&w);
+    seam_jw_end(&w);
+    seam_jw_key(&w, "usage");
+    put_usage(&w, st);
+    seam_jw_end(&w);
+    return seam_jw_error(&w) ? -1 : 0;
 }
 
 static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
 {
-    bedrock_state *st = state;
-    json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, NULL);
-    json_t *content =
-        json_object_get(json_object_get(json_object_get(root, "output"), "message"), "content");
-    if (!json_is_array(content)) {
-        json_decref(root);
-        return -1;
-    }
-    seam_buf text, calls;
-    seam_buf_init(&text, MAX_EVENT_OUT);
-    seam_buf_init(&calls, MAX_EVENT_OUT);
-    int rc = 0, ntext = 0, ncalls = 0;
-    size_t i;
-    json_t *block;
-    json_array_foreach(content, i, block)
-    {
-        json_t *t = json_object_get(block, "text");
-        json_t *tu = json_object_get(block, "toolUse");
-        if (json_is_string(t)) {
-            rc = seam_buf_append_json_str(&text, json_string_value(t), json_string_length(t));
-            ntext++;
-        } else if (json_is_object(tu)) {
-            json_t *id = json_object_get(tu, "toolUseId"), *name = json_object_get(tu, "name");
-            json_t *input = json_object_get(tu, "input");
-            if (!json_is_string(id) || !json_is_string(name)) {
-                rc = -1;
-                break;
-            }
-            char *args = input ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-            rc = seam_buf_append_str(&calls, ncalls++ ? ",{\"id\":" : "{\"id\":");
-            if (!rc) rc = put_str(&calls, json_string_value(id), json_string_length(id));
-            if (!rc)
-                rc = seam_buf_append_str(&calls, ",\"type\":\"function\",\"function\":{\"name\":");
-            if (!rc) rc = put_str(&calls, json_string_value(name), json_string_length(name));
-            if (!rc) rc = seam_buf_append_str(&calls, ",\"arguments\":");
-            if (!rc) rc = put_str(&calls, args ? args : "{}", args ? strlen(args) : 2);
-            if (!rc) rc = seam_buf_append_str(&calls, "}}");
-            free(args);
-        }
-        if (rc) break;
-    }
-    if (!rc) rc = put_head(out, st, req, "chat.completion");
-    if (!rc)
-        rc = seam_buf_append_str(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
-                                      "\"assistant\",\"content\":");
-    if (!rc && ntext) rc = seam_buf_append(out, "\"", 1);
-    if (!rc && ntext) rc = seam_buf_append(out, text.data ? text.data : "", text.len);
-    if (!rc) rc = ntext ? seam_buf_append(out, "\"", 1) : seam_buf_append_str(out, "null");
-    if (!rc && ncalls) rc = seam_buf_append_str(out, ",\"tool_calls\":[");
-    if (!rc && ncalls) rc = seam_buf_append(out, calls.data, calls.len);
-    if (!rc && ncalls) rc = seam_buf_append(out, "]", 1);
-    if (!rc)
-        rc =
-            seam_buf_printf(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}],",
-                            finish_reason(json_string_value(json_object_get(root, "stopReason"))));
-    read_usage(st, json_object_get(root, "usage"));
-    if (!rc) rc = put_usage(out, st);
-    if (!rc) rc = seam_buf_append(out, "}", 1);
-    seam_buf_free(&text);
-    seam_buf_free(&calls);
-    json_decref(root);
+    seam_jdoc doc;
+    int rc = seam_jdoc_parse(&doc, p, n, NULL);
+    if (!rc) rc = write_completion(state, req, &doc, out);
+    seam_jdoc_free(&doc);
     return rc ? -1 : 0;
 }
 
@@ -901,7 +1148,7 @@ static int chunk_open(bedrock_state *st)
 {
     seam_buf *b = st->out;
     int rc = seam_buf_append_str(b, "data: ");
-    if (!rc) rc = put_head(b, st, st->req, "chat.completion.chunk");
+    if (!rc) rc = seam_buf_append(b, st->head.data, st->head.len);
     if (!rc) rc = seam_buf_append_str(b, ",\"choices\":[{\"index\":0,\"delta\":");
     return rc;
 }
@@ -909,8 +1156,11 @@ static int chunk_open(bedrock_state *st)
 static int chunk_close(bedrock_state *st, const char *finish)
 {
     seam_buf *b = st->out;
-    int rc = finish ? seam_buf_printf(b, ",\"logprobs\":null,\"finish_reason\":\"%s\"}]", finish)
-                    : seam_buf_append_str(b, ",\"logprobs\":null,\"finish_reason\":null}]");
+    int rc = seam_buf_append_str(b, ",\"logprobs\":null,\"finish_reason\":");
+    if (!rc && finish) rc = seam_buf_append(b, "\"", 1);
+    if (!rc) rc = seam_buf_append_str(b, finish ? finish : "null");
+    if (!rc && finish) rc = seam_buf_append(b, "\"", 1);
+    if (!rc) rc = seam_buf_append_str(b, "}]");
     if (!rc && st->include_usage) rc = seam_buf_append_str(b, ",\"usage\":null");
     if (!rc) rc = seam_buf_append_str(b, "}\n\n");
     return rc;
@@ -927,22 +1177,15 @@ static int role_chunk(bedrock_state *st)
 }
 
 /* The tool call index of content block bi, -1 when it is not a tool block. */
-static int block_tool(const bedrock_state *st, json_int_t bi)
+static int block_tool(const bedrock_state *st, long long bi)
 {
     if (bi < 0 || (size_t)bi >= st->nblocks) return -1;
     return st->block_tool[bi] - 1;
 }
 
-static int on_block_start(bedrock_state *st, json_t *ev)
+/* Records that content block idx is tool call k. */
+static int set_block_tool(bedrock_state *st, size_t idx, int k)
 {
-    json_t *bi = json_object_get(ev, "contentBlockIndex");
-    json_t *tu = json_object_get(json_object_get(ev, "start"), "toolUse");
-    if (!json_is_object(tu)) return role_chunk(st); /* a text block needs no announcement */
-    json_t *id = json_object_get(tu, "toolUseId"), *name = json_object_get(tu, "name");
-    if (!json_is_integer(bi) || json_integer_value(bi) < 0 ||
-        json_integer_value(bi) >= MAX_BLOCKS || !json_is_string(id) || !json_is_string(name))
-        return -1;
-    size_t idx = (size_t)json_integer_value(bi);
     if (idx >= st->nblocks) {
         int *grown = realloc(st->block_tool, (idx + 1) * sizeof *grown);
         if (!grown) return -1;
@@ -950,48 +1193,111 @@ static int on_block_start(bedrock_state *st, json_t *ev)
         st->block_tool = grown;
         st->nblocks = idx + 1;
     }
-    int k = st->ntools++;
     st->block_tool[idx] = k + 1;
-    int rc = role_chunk(st);
-    if (!rc) rc = chunk_open(st);
-    if (!rc) rc = seam_buf_printf(st->out, "{\"tool_calls\":[{\"index\":%d,\"id\":", k);
-    if (!rc) rc = put_str(st->out, json_string_value(id), json_string_length(id));
-    if (!rc) rc = seam_buf_append_str(st->out, ",\"type\":\"function\",\"function\":{\"name\":");
-    if (!rc) rc = put_str(st->out, json_string_value(name), json_string_length(name));
-    if (!rc) rc = seam_buf_append_str(st->out, ",\"arguments\":\"\"}}]}");
-    if (!rc) rc = chunk_close(st, NULL);
-    return rc;
+    return 0;
 }
 
-static int on_block_delta(bedrock_state *st, json_t *ev)
+/* A delta {"tool_calls":[{"index":k, ...}]}, the caller writing the rest of the call. */
+static void tool_delta_open(seam_jw *w, int k)
 {
-    json_t *delta = json_object_get(ev, "delta");
-    json_t *text = json_object_get(delta, "text");
-    json_t *input = json_object_get(json_object_get(delta, "toolUse"), "input");
-    int rc = 0;
-    if (json_is_string(text)) {
+    seam_jw_obj(w);
+    seam_jw_key(w, "tool_calls");
+    seam_jw_arr(w);
+    seam_jw_obj(w);
+    seam_jw_key(w, "index");
+    seam_jw_int(w, k);
+}
+
+static void tool_delta_close(seam_jw *w)
+{
+    seam_jw_end(w);
+    seam_jw_end(w);
+    seam_jw_end(w);
+}
+
+static int on_block_start(bedrock_state *st, const seam_jdoc *d, seam_jv ev)
+{
+    seam_jv tu = seam_jget(d, seam_jget(d, ev, "start"), "toolUse");
+    if (!seam_jis(tu, SEAM_JOBJECT)) return role_chunk(st); /* a text block needs no announcement */
+    seam_jv id = seam_jget(d, tu, "toolUseId"), name = seam_jget(d, tu, "name");
+    long long bi;
+    if (seam_jint(d, seam_jget(d, ev, "contentBlockIndex"), &bi) != 0 || bi < 0 ||
+        bi >= MAX_BLOCKS || !is_str(id) || !is_str(name))
+        return -1;
+    int k = st->ntools++;
+    if (set_block_tool(st, (size_t)bi, k)) return -1;
+    int rc = role_chunk(st);
+    if (!rc) rc = chunk_open(st);
+    if (rc) return rc;
+    seam_jw w;
+    seam_jw_init(&w, st->out);
+    tool_delta_open(&w, k);
+    seam_jw_key(&w, "id");
+    seam_jw_value(&w, d, id);
+    seam_jw_key(&w, "type");
+    seam_jw_cstr(&w, "function");
+    seam_jw_key(&w, "function");
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "name");
+    seam_jw_value(&w, d, name);
+    seam_jw_key(&w, "arguments");
+    seam_jw_cstr(&w, "");
+    seam_jw_end(&w);
+    tool_delta_close(&w);
+    rc = seam_jw_error(&w);
+    return rc ? rc : chunk_close(st, NULL);
+}
+
+/* Text and tool input pieces pass as sent; reasoningContent, citations and
+ * newer deltas have no chat-completions place. */
+static int on_block_delta(bedrock_state *st, const seam_jdoc *d, seam_jv ev)
+{
+    seam_jv delta = seam_jget(d, ev, "delta");
+    seam_jv text = seam_jget(d, delta, "text");
+    seam_jv input = is_str(text) ? NULL : seam_jget(d, seam_jget(d, delta, "toolUse"), "input");
+    if (!is_str(text) && !is_str(input)) return 0;
+    int k = 0, rc = 0;
+    if (is_str(text)) {
         rc = role_chunk(st);
-        if (!rc) rc = chunk_open(st);
-        if (!rc) rc = seam_buf_append_str(st->out, "{\"content\":");
-        if (!rc) rc = put_str(st->out, json_string_value(text), json_string_length(text));
-        if (!rc) rc = seam_buf_append(st->out, "}", 1);
-        if (!rc) rc = chunk_close(st, NULL);
-    } else if (json_is_string(input)) {
-        json_t *bi = json_object_get(ev, "contentBlockIndex");
-        int k = json_is_integer(bi) ? block_tool(st, json_integer_value(bi)) : -1;
-        if (k < 0) return -1; /* input for a tool call that never started */
-        rc = chunk_open(st);
-        if (!rc)
-            rc = seam_buf_printf(st->out,
-                                 "{\"tool_calls\":[{\"index\":%d,\"function\":"
-                                 "{\"arguments\":",
-                                 k);
-        if (!rc) rc = put_str(st->out, json_string_value(input), json_string_length(input));
-        if (!rc) rc = seam_buf_append_str(st->out, "}}]}");
-        if (!rc) rc = chunk_close(st, NULL);
+    } else {
+        long long bi;
+        int ok = seam_jint(d, seam_jget(d, ev, "contentBlockIndex"), &bi) == 0;
+        if (!ok || (k = block_tool(st, bi)) < 0) return -1; /* input for a call never started */
     }
-    /* reasoningContent, citations and newer deltas have no chat-completions place */
-    return rc;
+    if (!rc) rc = chunk_open(st);
+    if (rc) return rc;
+    seam_jw w;
+    seam_jw_init(&w, st->out);
+    if (is_str(text)) {
+        seam_jw_obj(&w);
+        seam_jw_key(&w, "content");
+        seam_jw_value(&w, d, text);
+        seam_jw_end(&w);
+    } else {
+        tool_delta_open(&w, k);
+        seam_jw_key(&w, "function");
+        seam_jw_obj(&w);
+        seam_jw_key(&w, "arguments");
+        seam_jw_value(&w, d, input);
+        seam_jw_end(&w);
+        tool_delta_close(&w);
+    }
+    rc = seam_jw_error(&w);
+    return rc ? rc : chunk_close(st, NULL);
+}
+
+/* An error body's "message" (or "Message"), decoded into buf; NULL if none. */
+static const char *error_message(const char *p, size_t n, seam_buf *buf)
+{
+    seam_jdoc doc;
+    const char *msg = NULL;
+    if (seam_jdoc_parse(&doc, p, n, NULL) == 0) {
+        seam_jv root = seam_jroot(&doc), v = seam_jget(&doc, root, "message");
+        if (!is_str(v)) v = seam_jget(&doc, root, "Message");
+        if (is_str(v) && seam_jstr_decode(&doc, v, buf) == 0) msg = buf->data ? buf->data : "";
+    }
+    seam_jdoc_free(&doc);
+    return msg;
 }
 
 /* An exception or error message: one OpenAI error event, and the stream has failed. */
@@ -1014,9 +1320,9 @@ static int on_exception(bedrock_state *st, const seam_es_message *m)
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
         if (strcmp(tname, statuses[i].type) == 0) status = statuses[i].status;
 
-    json_t *root = json_loadb(m->payload, m->payload_len, JSON_ALLOW_NUL, NULL);
-    const char *msg = json_string_value(json_object_get(root, "message"));
-    if (!msg) msg = json_string_value(json_object_get(root, "Message"));
+    seam_buf mb;
+    seam_buf_init(&mb, m->payload_len + 1);
+    const char *msg = error_message(m->payload, m->payload_len, &mb);
     size_t mlen = 0;
     const char *hmsg = seam_es_header_str(m, ":error-message", &mlen);
     char text[1024];
@@ -1026,9 +1332,33 @@ static int on_exception(bedrock_state *st, const seam_es_message *m)
         snprintf(text, sizeof text, "Bedrock %s: %.*s", tname, (int)mlen, hmsg);
     else
         snprintf(text, sizeof text, "Bedrock %s in the stream", tname);
-    json_decref(root);
+    seam_buf_free(&mb);
     st->failed = 1;
     return seam_openai_error_event(st->out, status, "upstream_stream_error", text) ? -1 : 0;
+}
+
+/* One event's JSON payload, parsed once. */
+static int on_event(bedrock_state *st, const char *type, size_t n, const seam_jdoc *d, seam_jv ev)
+{
+#define IS(name) (n == sizeof name - 1 && memcmp(type, name, n) == 0)
+    int rc = 0;
+    if (IS("messageStart")) {
+        rc = role_chunk(st);
+    } else if (IS("contentBlockStart")) {
+        rc = on_block_start(st, d, ev);
+    } else if (IS("contentBlockDelta")) {
+        rc = on_block_delta(st, d, ev);
+    } else if (IS("messageStop")) {
+        rc = role_chunk(st);
+        if (!rc) rc = chunk_open(st);
+        if (!rc) rc = seam_buf_append_str(st->out, "{}");
+        if (!rc) rc = chunk_close(st, finish_reason(d, seam_jget(d, ev, "stopReason")));
+        st->stopped = 1;
+    } else if (IS("metadata")) {
+        read_usage(st, d, seam_jget(d, ev, "usage"));
+    }
+#undef IS
+    return rc;
 }
 
 static int on_message(void *ud, const seam_es_message *m)
@@ -1042,39 +1372,17 @@ static int on_message(void *ud, const seam_es_message *m)
     size_t n = 0;
     const char *type = seam_es_header_str(m, ":event-type", &n);
     if (!type) return 0;
-    json_t *ev = json_loadb(m->payload, m->payload_len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(ev)) {
-        json_decref(ev);
-        return -1;
-    }
-#define IS(name) (n == sizeof name - 1 && memcmp(type, name, n) == 0)
-    int rc = 0;
-    if (IS("messageStart")) {
-        rc = role_chunk(st);
-    } else if (IS("contentBlockStart")) {
-        rc = on_block_start(st, ev);
-    } else if (IS("contentBlockDelta")) {
-        rc = on_block_delta(st, ev);
-    } else if (IS("messageStop")) {
-        rc = role_chunk(st);
-        if (!rc) rc = chunk_open(st);
-        if (!rc) rc = seam_buf_append_str(st->out, "{}");
-        if (!rc)
-            rc = chunk_close(st,
-                             finish_reason(json_string_value(json_object_get(ev, "stopReason"))));
-        st->stopped = 1;
-    } else if (IS("metadata")) {
-        read_usage(st, json_object_get(ev, "usage"));
-    }
-#undef IS
-    json_decref(ev);
+    seam_jdoc doc;
+    int rc = seam_jdoc_parse(&doc, m->payload, m->payload_len, NULL);
+    if (!rc && !seam_jis(seam_jroot(&doc), SEAM_JOBJECT)) rc = -1;
+    if (!rc) rc = on_event(st, type, n, &doc, seam_jroot(&doc));
+    seam_jdoc_free(&doc);
     return rc;
 }
 
 static int stream(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
 {
     bedrock_state *st = state;
-    st->req = req;
     st->out = out;
     int rc = seam_es_decoder_feed(&st->dec, p, n, on_message, st);
     st->out = NULL;
@@ -1087,18 +1395,18 @@ static int stream_end(void *state, const seam_call_req *req, seam_buf *out)
     bedrock_state *st = state;
     if (st->failed || st->broken || seam_es_decoder_finish(&st->dec) != 0 || !st->stopped)
         return -1;
-    st->req = req;
-    st->out = out;
     int rc = 0;
     if (st->include_usage && st->have_usage) {
         rc = seam_buf_append_str(out, "data: ");
-        if (!rc) rc = put_head(out, st, req, "chat.completion.chunk");
-        if (!rc) rc = seam_buf_append_str(out, ",\"choices\":[],");
-        if (!rc) rc = put_usage(out, st);
+        if (!rc) rc = seam_buf_append(out, st->head.data, st->head.len);
+        if (!rc) rc = seam_buf_append_str(out, ",\"choices\":[],\"usage\":");
+        seam_jw w;
+        seam_jw_init(&w, out);
+        put_usage(&w, st);
+        if (!rc) rc = seam_jw_error(&w);
         if (!rc) rc = seam_buf_append_str(out, "}\n\n");
     }
     if (!rc) rc = seam_buf_append_str(out, "data: [DONE]\n\n");
-    st->out = NULL;
     return rc ? -1 : 0;
 }
 
@@ -1118,16 +1426,16 @@ static int error(int status, const char *p, size_t n, seam_buf *out)
     const char *code = "upstream_error";
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (codes[i].status == status) code = codes[i].code;
-    json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, NULL);
-    const char *msg = json_string_value(json_object_get(root, "message"));
-    if (!msg) msg = json_string_value(json_object_get(root, "Message"));
+    seam_buf mb;
+    seam_buf_init(&mb, n + 1);
+    const char *msg = error_message(p, n, &mb);
     char fallback[96];
     if (!msg) {
         snprintf(fallback, sizeof fallback, "Bedrock answered HTTP %d", status);
         msg = fallback;
     }
     int rc = seam_openai_error_json(out, status, code, msg);
-    json_decref(root);
+    seam_buf_free(&mb);
     return rc ? -1 : 0;
 }
 

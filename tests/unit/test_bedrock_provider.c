@@ -400,6 +400,97 @@ static void test_bad_model_id_refused(void **state)
     call_free(&c);
 }
 
+/* The body as sent, to check bytes that JSON equality would not see. */
+static char *built_raw(void **state, const char *body)
+{
+    fixture *f = *state;
+    call c;
+    if (build(f->p, &c, body, 0, SEAM_OP_CHAT) != 0) fail_msg("refused: %s", c.refuse);
+    char *raw = strndup(c.out.body.data, c.out.body.len);
+    call_free(&c);
+    return raw;
+}
+
+/* Escaped strings and numbers reach Converse as the client wrote them, and
+ * what is compared (roles, part types, the data: URL) is compared decoded. */
+static void test_escapes_and_numbers_pass_through(void **state)
+{
+    const char *body =
+        "{\"model\":\"m\",\"messages\":["
+        "{\"role\":\"system\",\"content\":\"s\\u00e9 \\\"q\\\"\"},"
+        "{\"r\\u006fle\":\"user\",\"content\":[{\"type\":\"t\\u0065xt\",\"text\":"
+        "\"line\\nnext \\u2603 \\\\ \\/\"},{\"type\":\"image_url\",\"image_url\":{\"url\":"
+        "\"data:image\\/PNG;base64,iVBOR\\/w==\"}}]},"
+        "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"t\\u0031\","
+        "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":"
+        "\" {\\\"a\\\": \\\"\\\\u00e9\\\\n\\\", \\\"n\\\": 1.50e1}\\n \"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"t1\",\"content\":\"ok\"}],"
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"description\":"
+        "\"d\\u00e9\",\"parameters\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":"
+        "\"number\",\"maximum\":1.50}}}}}],"
+        "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"f\"}},"
+        "\"temperature\":0.70,\"top_p\":1e-1,\"max_tokens\":100,\"top_k\":40}";
+    char *raw = built_raw(state, body);
+    json_t *j = parse(raw, strlen(raw));
+    json_t *want = json_loads(
+        "{\"system\":[{\"text\":\"s\\u00e9 \\\"q\\\"\"}],"
+        "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"line\\nnext \\u2603 \\\\ /\"},"
+        "{\"image\":{\"format\":\"png\",\"source\":{\"bytes\":\"iVBOR/w==\"}}}]},"
+        "{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":\"t1\",\"name\":\"f\","
+        "\"input\":{\"a\":\"\\u00e9\\n\",\"n\":15.0}}}]},"
+        "{\"role\":\"user\",\"content\":[{\"toolResult\":{\"toolUseId\":\"t1\",\"content\":["
+        "{\"text\":\"ok\"}]}}]}],"
+        "\"toolConfig\":{\"tools\":[{\"toolSpec\":{\"name\":\"f\",\"description\":\"d\\u00e9\","
+        "\"inputSchema\":{\"json\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":"
+        "\"number\",\"maximum\":1.5}}}}}}],\"toolChoice\":{\"tool\":{\"name\":\"f\"}}},"
+        "\"inferenceConfig\":{\"maxTokens\":100,\"temperature\":0.7,\"topP\":0.1},"
+        "\"additionalModelRequestFields\":{\"top_k\":40}}",
+        0, NULL);
+    assert_non_null(want);
+    assert_json_equal(want, j, "escapes and numbers");
+    /* copied, not decoded and re-encoded */
+    assert_non_null(strstr(raw, "\"text\":\"s\\u00e9 \\\"q\\\"\""));
+    assert_non_null(strstr(raw, "\"toolUseId\":\"t\\u0031\""));
+    assert_non_null(strstr(raw, "\"temperature\":0.70"));
+    assert_non_null(strstr(raw, "\"topP\":1e-1"));
+    assert_non_null(strstr(raw, "\"maximum\":1.50"));
+    assert_non_null(strstr(raw, "\"input\":{\"a\": \"\\u00e9\\n\", \"n\": 1.50e1}}"));
+    json_decref(want);
+    json_decref(j);
+    free(raw);
+}
+
+/* A repeated top-level field counts once, the last one, as in jansson and
+ * JavaScript; keys are compared decoded. */
+static void test_repeated_and_escaped_fields(void **state)
+{
+    json_t *j = built(state, "{\"model\":\"m\"," USER_X ",\"max_tokens\":0,\"max_tokens\":5,"
+                             "\"seed\":1,\"seed\":null,\"m\\u0061x_tokens\":7}");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "inferenceConfig"), "maxTokens")), 7);
+    json_decref(j);
+    assert_refused(state, "{\"model\":\"m\"," USER_X ",\"max_tokens\":5,\"max_tokens\":0}",
+                   SEAM_OP_CHAT, "max_tokens");
+    assert_refused(state, "{\"mod\\u0065l\":\"m\"," USER_X ",\"s\\u0065ed\":1}", SEAM_OP_CHAT,
+                   "seed");
+    assert_refused(state, "{\"model\":\"m\"," USER_X ",\"seed\\u0000\":1}", SEAM_OP_CHAT, "seed");
+    assert_refused(state, "[{\"model\":\"m\"," USER_X "}]", SEAM_OP_CHAT, "body");
+    /* a repeated field stands where it first appeared: that decides which refusal is reported */
+    assert_refused(state, "{\"model\":\"m\"," USER_X ",\"zz1\":1,\"zz2\":2,\"zz1\":3}",
+                   SEAM_OP_CHAT, "zz1");
+
+    /* the refusal quotes the decoded type */
+    fixture *f = *state;
+    call c;
+    assert_int_equal(build(f->p, &c,
+                           "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{"
+                           "\"type\":\"aud\\u0069o\"}]}]}",
+                           0, SEAM_OP_CHAT),
+                     -1);
+    assert_non_null(strstr(c.refuse, "messages[0].content[0]: content part type 'audio'"));
+    call_free(&c);
+}
+
 /* ---- the signed request ---- */
 
 static void hmac(unsigned char out[32], const void *key, size_t klen, const char *msg)
@@ -696,6 +787,52 @@ static void test_errors(void **state)
     seam_buf_free(&out);
 }
 
+/* Text blocks' escapes concatenate as sent; a tool input's numbers and
+ * escapes reach arguments as Bedrock wrote them; huge counts saturate. */
+static void test_response_escapes_numbers_and_huge_usage(void **state)
+{
+    fixture *f = *state;
+    call c;
+    assert_int_equal(build(f->p, &c, "{\"model\":\"m\"," USER_X "}", 0, SEAM_OP_CHAT), 0);
+    const char *body = "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
+                       "{\"text\":\"caf\\u00e9 \\\"1\\\"\\n\"},"
+                       "{\"reasoningContent\":{\"reasoningText\":{\"text\":\"hmm\"}}},"
+                       "{\"text\":\"\\\\ done\"},"
+                       "{\"toolUse\":{\"toolUseId\":\"tu\\u005f1\",\"name\":\"f\",\"input\":"
+                       "{ \"q\" : \"a\\\"b\\u00e9\", \"n\" : 1.50, \"l\":[1, 2] }}}]}},"
+                       "\"stopReason\":\"tool_use\",\"usage\":{\"inputTokens\":9223372036854775807,"
+                       "\"outputTokens\":9223372036854775807,\"cacheReadInputTokens\":5,"
+                       "\"cacheWriteInputTokens\":1}}";
+    seam_buf out;
+    seam_buf_init(&out, 1 << 20);
+    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, strlen(body), &out), 0);
+    json_t *j = parse(out.data, out.len);
+    json_t *msg = json_object_get(json_array_get(json_object_get(j, "choices"), 0), "message");
+    assert_string_equal(json_string_value(json_object_get(msg, "content")),
+                        "caf\xc3\xa9 \"1\"\n\\ done");
+    json_t *tc = json_array_get(json_object_get(msg, "tool_calls"), 0);
+    assert_string_equal(json_string_value(json_object_get(tc, "id")), "tu_1");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(tc, "function"), "arguments")),
+        "{\"q\":\"a\\\"b\\u00e9\",\"n\":1.50,\"l\":[1,2]}");
+    json_t *usage = json_object_get(j, "usage");
+    assert_true(json_integer_value(json_object_get(usage, "prompt_tokens")) == INT64_MAX);
+    assert_true(json_integer_value(json_object_get(usage, "total_tokens")) == INT64_MAX);
+    json_decref(j);
+    seam_buf_free(&out);
+
+    /* an error's message is decoded once, into OpenAI's error */
+    const char *e = "{\"message\":\"bad \\\"x\\\" \\u00e9\"}";
+    seam_buf_init(&out, 1 << 20);
+    assert_int_equal(seam_bedrock_ops.error(400, e, strlen(e), &out), 0);
+    j = parse(out.data, out.len);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+                        "bad \"x\" \xc3\xa9");
+    json_decref(j);
+    seam_buf_free(&out);
+    call_free(&c);
+}
+
 /* ---- streams ---- */
 
 /* Encodes the events of a stream-*.events.json fixture as ConverseStream frames. */
@@ -965,6 +1102,90 @@ static void test_stream_bad_crc(void **state)
     assert_int_equal(seam_bedrock_ops.stream(c.st, &c.req, b.data, b.len, &out), -1);
     assert_int_equal(seam_bedrock_ops.stream_end(c.st, &c.req, &out), -1);
     seam_buf_free(&out);
+    seam_buf_free(&b);
+    call_free(&c);
+}
+
+/* Appends one frame with this payload text, as Bedrock would write it. */
+static void raw_frame(seam_buf *b, const char *event, const char *exception, const char *payload)
+{
+    seam_es_header h[3];
+    h[0] =
+        event ? seam_es_string(":event-type", event) : seam_es_string(":exception-type", exception);
+    h[1] = seam_es_string(":content-type", "application/json");
+    h[2] = seam_es_string(":message-type", event ? "event" : "exception");
+    assert_int_equal(seam_es_encode(b, h, 3, payload, strlen(payload)), 0);
+}
+
+/* Text and tool input pieces are copied into the chunks as sent, escapes
+ * and all; an exception's escaped message is decoded into the error. */
+static void test_stream_escapes_pass_through(void **state)
+{
+    fixture *f = *state;
+    call c;
+    assert_int_equal(
+        build(f->p, &c, "{\"model\":\"m\",\"stream\":true," USER_X "}", 1, SEAM_OP_CHAT), 0);
+    seam_buf b, sse;
+    seam_buf_init(&b, 1 << 20);
+    seam_buf_init(&sse, 1 << 20);
+    raw_frame(&b, "messageStart", NULL, "{\"role\":\"assistant\"}");
+    raw_frame(&b, "contentBlockDelta", NULL,
+              "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"caf\\u00e9 \\\"q\\\"\\n\"}}");
+    raw_frame(&b, "contentBlockStart", NULL,
+              "{\"contentBlockIndex\":1,\"start\":{\"toolUse\":{\"toolUseId\":\"t\\u0031\","
+              "\"name\":\"f\"}}}");
+    raw_frame(&b, "contentBlockDelta", NULL,
+              "{\"contentBlockIndex\":1,\"delta\":{\"toolUse\":{\"input\":"
+              "\"{\\\"a\\\": \\\"\\\\u00e9\\\"\"}}}");
+    raw_frame(&b, "contentBlockDelta", NULL,
+              "{\"contentBlockIndex\":1,\"delta\":{\"toolUse\":{\"input\":\"}\"}}}");
+    raw_frame(&b, "messageStop", NULL, "{\"stopReason\":\"tool_use\"}");
+    assert_int_equal(seam_bedrock_ops.stream(c.st, &c.req, b.data, b.len, &sse), 0);
+    assert_int_equal(seam_bedrock_ops.stream_end(c.st, &c.req, &sse), 0);
+    assert_non_null(strstr(sse.data, "{\"content\":\"caf\\u00e9 \\\"q\\\"\\n\"}"));
+    int done;
+    json_t *ev = events_of(&sse, &done);
+    assert_true(done);
+    assert_int_equal(json_array_size(ev), 6); /* role, text, call, two pieces, finish */
+    assert_string_equal(
+        json_string_value(json_object_get(delta_of(json_array_get(ev, 1)), "content")),
+        "caf\xc3\xa9 \"q\"\n");
+    json_t *call0 =
+        json_array_get(json_object_get(delta_of(json_array_get(ev, 2)), "tool_calls"), 0);
+    assert_string_equal(json_string_value(json_object_get(call0, "id")), "t1");
+    seam_buf args;
+    seam_buf_init(&args, 4096);
+    for (size_t i = 3; i < 5; i++) {
+        json_t *tc =
+            json_array_get(json_object_get(delta_of(json_array_get(ev, i)), "tool_calls"), 0);
+        assert_int_equal(json_integer_value(json_object_get(tc, "index")), 0);
+        assert_int_equal(
+            seam_buf_append_str(&args, json_string_value(json_object_get(
+                                           json_object_get(tc, "function"), "arguments"))),
+            0);
+    }
+    assert_string_equal(args.data, "{\"a\": \"\\u00e9\"}");
+    seam_buf_free(&args);
+    json_decref(ev);
+    seam_buf_free(&sse);
+    seam_buf_free(&b);
+    call_free(&c);
+
+    /* an exception whose message has escapes */
+    assert_int_equal(
+        build(f->p, &c, "{\"model\":\"m\",\"stream\":true," USER_X "}", 1, SEAM_OP_CHAT), 0);
+    seam_buf_init(&b, 1 << 20);
+    seam_buf_init(&sse, 1 << 20);
+    raw_frame(&b, NULL, "throttlingException", "{\"message\":\"slow \\\"down\\\" \\u00e9\"}");
+    assert_int_equal(seam_bedrock_ops.stream(c.st, &c.req, b.data, b.len, &sse), 0);
+    assert_int_equal(seam_bedrock_ops.stream_end(c.st, &c.req, &sse), -1);
+    ev = events_of(&sse, &done);
+    assert_int_equal(json_array_size(ev), 1);
+    json_t *err = json_object_get(json_array_get(ev, 0), "error");
+    assert_string_equal(json_string_value(json_object_get(err, "message")),
+                        "Bedrock throttlingException: slow \"down\" \xc3\xa9");
+    json_decref(ev);
+    seam_buf_free(&sse);
     seam_buf_free(&b);
     call_free(&c);
 }
@@ -1257,6 +1478,8 @@ int main(void)
         cmocka_unit_test(test_nul_in_text_survives),
         cmocka_unit_test(test_refusals_name_the_field),
         cmocka_unit_test(test_bad_model_id_refused),
+        cmocka_unit_test(test_escapes_and_numbers_pass_through),
+        cmocka_unit_test(test_repeated_and_escaped_fields),
         cmocka_unit_test(test_signed_request),
         cmocka_unit_test(test_signed_with_session_token_and_plain_http),
         cmocka_unit_test(test_create_needs_credentials_and_region),
@@ -1268,12 +1491,14 @@ int main(void)
         cmocka_unit_test(test_stop_reasons),
         cmocka_unit_test(test_response_not_converse),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_response_escapes_numbers_and_huge_usage),
         cmocka_unit_test(test_stream_text),
         cmocka_unit_test(test_stream_without_include_usage),
         cmocka_unit_test(test_stream_parallel_tool_calls),
         cmocka_unit_test(test_stream_exception_event),
         cmocka_unit_test(test_stream_cut_short),
         cmocka_unit_test(test_stream_bad_crc),
+        cmocka_unit_test(test_stream_escapes_pass_through),
         cmocka_unit_test(test_mock_accepts_every_request_fixture),
         cmocka_unit_test(test_mock_echo_and_tools),
         cmocka_unit_test(test_mock_stream_round_trip),
