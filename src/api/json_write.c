@@ -76,9 +76,24 @@ void seam_jw_end(seam_jw *w)
 void seam_jw_key(seam_jw *w, const char *k)
 {
     sep(w);
-    put(w, "\"", 1);
-    put_escaped(w, k, strlen(k));
-    put(w, "\":", 2);
+    /* Keys are nearly always short literals that need no escape: one append. */
+    char quoted[64];
+    size_t n = 0;
+    quoted[n++] = '"';
+    for (; *k && n < sizeof quoted - 2; k++) {
+        unsigned char c = (unsigned char)*k;
+        if (c < 0x20 || c == '"' || c == '\\') break;
+        quoted[n++] = (char)c;
+    }
+    if (!*k) {
+        quoted[n++] = '"';
+        quoted[n++] = ':';
+        put(w, quoted, n);
+    } else { /* long, or needs escapes */
+        put(w, quoted, n);
+        put_escaped(w, k, strlen(k));
+        put(w, "\":", 2);
+    }
     w->after_key = 1;
 }
 

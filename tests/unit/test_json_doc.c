@@ -234,6 +234,35 @@ static void test_writer(void **state)
     seam_buf_free(&out);
 }
 
+/* Keys: the plain fast path, one that needs escapes, one past the fast buffer. */
+static void test_writer_keys(void **state)
+{
+    char longkey[101];
+    memset(longkey, 'k', 100);
+    longkey[100] = '\0';
+    longkey[70] = '"';
+    seam_buf out;
+    seam_buf_init(&out, 1024);
+    seam_jw w;
+    seam_jw_init(&w, &out);
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "plain");
+    seam_jw_int(&w, 1);
+    seam_jw_key(&w, "tab\there");
+    seam_jw_int(&w, 2);
+    seam_jw_key(&w, longkey);
+    seam_jw_int(&w, 3);
+    seam_jw_end(&w);
+    assert_int_equal(seam_jw_error(&w), 0);
+    json_t *j = json_loadb(out.data, out.len, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "plain")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "tab\there")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, longkey)), 3);
+    json_decref(j);
+    seam_buf_free(&out);
+}
+
 static void test_writer_errors(void **state)
 {
     seam_buf out;
@@ -257,7 +286,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_navigation),      cmocka_unit_test(test_strings),
         cmocka_unit_test(test_invalid),         cmocka_unit_test(test_rewrite_round_trip),
-        cmocka_unit_test(test_writer),          cmocka_unit_test(test_writer_errors),
+        cmocka_unit_test(test_writer),          cmocka_unit_test(test_writer_keys),
+        cmocka_unit_test(test_writer_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
