@@ -123,8 +123,8 @@
 typedef struct anthropic_provider {
     seam_provider base;
     seam_http_target *messages;
-    char *key;     /* the API key, or NULL */
-    char *version; /* anthropic-version */
+    char *key_line;     /* "x-api-key: KEY", or NULL without a key */
+    char *version_line; /* "anthropic-version: VERSION" */
 } anthropic_provider;
 
 /* ---- per-call state ---- */
@@ -984,6 +984,18 @@ static int translate_body(xl *x, const seam_jdoc *d, seam_buf *body)
     return 0;
 }
 
+/* Adds a whole header line (copied): seam_adapter_header without its
+ * printf, since every line of ours is known before the request. */
+static int add_header(seam_adapter_out *out, const char *line)
+{
+    if (out->nheaders == SEAM_ADAPTER_MAX_HEADERS) return -1;
+    char *s = strdup(line);
+    if (!s) return -1;
+    out->headers[out->nheaders++] = s;
+    out->headers[out->nheaders] = NULL;
+    return 0;
+}
+
 static int build(const seam_provider *p, const seam_call_req *req, void *state,
                  seam_adapter_out *out)
 {
@@ -1012,11 +1024,9 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     }
     seam_buf_init(&st->head, MAX_HEAD);
     out->target = ap->messages;
-    if ((ap->key && seam_adapter_header(out, "x-api-key: %s", ap->key)) ||
-        seam_adapter_header(out, "anthropic-version: %s", ap->version) ||
-        seam_adapter_header(out, "content-type: application/json") ||
-        seam_adapter_header(out, "accept: %s",
-                            req->stream ? "text/event-stream" : "application/json")) {
+    if ((ap->key_line && add_header(out, ap->key_line)) || add_header(out, ap->version_line) ||
+        add_header(out, "content-type: application/json") ||
+        add_header(out, req->stream ? "accept: text/event-stream" : "accept: application/json")) {
         nomem(&x);
         goto done;
     }
@@ -1623,8 +1633,8 @@ static void destroy(seam_provider *p)
     anthropic_provider *ap = (anthropic_provider *)p;
     if (!ap) return;
     seam_http_target_free(ap->messages);
-    free(ap->key);
-    free(ap->version);
+    free(ap->key_line);
+    free(ap->version_line);
     free(ap);
 }
 
@@ -1643,9 +1653,16 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     ap->messages = seam_http_target_new(url, err, errlen);
     free(url);
     if (!ap->messages) goto fail;
-    ap->version = strdup(conf->api_version ? conf->api_version : DEFAULT_VERSION);
-    if (!ap->version) goto nomem;
-    if (conf->api_key && !(ap->key = strdup(conf->api_key))) goto nomem;
+    /* the header lines are the same for every request: built once */
+    if (asprintf(&ap->version_line, "anthropic-version: %s",
+                 conf->api_version ? conf->api_version : DEFAULT_VERSION) < 0) {
+        ap->version_line = NULL;
+        goto nomem;
+    }
+    if (conf->api_key && asprintf(&ap->key_line, "x-api-key: %s", conf->api_key) < 0) {
+        ap->key_line = NULL;
+        goto nomem;
+    }
     *out = &ap->base;
     return 0;
 nomem:
