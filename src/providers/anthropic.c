@@ -5,10 +5,13 @@
  * The gateway hands every provider an OpenAI request; this file turns it
  * into a Messages request and Anthropic's answers (JSON, the SSE event
  * sequence, error bodies) back into OpenAI's.  adapter.c does the HTTP.
- * Requests are read and written with jansson: they are small, and a
- * translation touches every message anyway.  Streams are translated event
- * by event with the shared SSE reader and written straight into the output
- * buffer, so time to first token is never held.
+ * Each document (request, answer, error body, stream event) is parsed once
+ * into a json_doc node array and the other side is written straight into
+ * the output buffer (json_write.h): no tree, no copies of strings, which
+ * are passed on still escaped, and numbers as the sender wrote them; this is
+ * the translator the gateway's overhead is measured on.  Streams are
+ * translated event by event with the shared SSE reader, so time to first
+ * token is never held.
  *
  * Request, OpenAI -> Anthropic.  A field is translated, dropped (only when
  * dropping it cannot change the answer), or refused with a 400 that names
@@ -98,14 +101,15 @@
  * break streams.  Anything malformed is a protocol error (-1). */
 #include "providers/anthropic_xlate.h"
 
-#include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "api/json_scan.h"
+#include "api/json_doc.h"
+#include "api/json_write.h"
 #include "http/sse.h"
 
 #define DEFAULT_BASE_URL   "https://api.anthropic.com"
@@ -114,12 +118,13 @@
 #define MAX_SSE_EVENT      (4u << 20) /* one vendor event */
 #define MAX_BLOCKS         4096       /* content blocks in one streamed message */
 #define MAX_HEAD           (64u << 10)
+#define OUT_SLACK          512 /* output beyond the input's size, reserved up front */
 
 typedef struct anthropic_provider {
     seam_provider base;
     seam_http_target *messages;
-    char *key;     /* the API key, or NULL */
-    char *version; /* anthropic-version */
+    char *key_line;     /* "x-api-key: KEY", or NULL without a key */
+    char *version_line; /* "anthropic-version: VERSION" */
 } anthropic_provider;
 
 /* ---- per-call state ---- */
@@ -154,16 +159,39 @@ static void state_free(void *state)
     free(st->blocks);
 }
 
+/* ---- shared by both directions ---- */
+
+static int str_is(const seam_jdoc *d, seam_jv v, const char *s)
+{
+    return seam_jstr_eq(d, v, s);
+}
+
+/* The length of a string's escaped body; 0 when empty or not a string.
+ * An escaped body is empty exactly when the text it stands for is. */
+static size_t str_len(seam_jv v)
+{
+    return seam_jis(v, SEAM_JSTRING) ? v->len - 2 : 0;
+}
+
+/* Drops what a failed translation wrote after start. */
+static void truncate_to(seam_buf *b, size_t start)
+{
+    b->len = start;
+    if (b->data) b->data[start] = '\0';
+}
+
 /* ---- request: OpenAI -> Anthropic ---- */
 
 typedef struct xl {
     const seam_provider *p;
     const seam_call_req *req;
-    json_t *msgs;          /* Anthropic messages */
-    json_t *last;          /* content array of the last one */
-    const char *last_role; /* "user" / "assistant" (static) */
-    seam_buf system;
+    const seam_jdoc *d;    /* the OpenAI request */
+    seam_jw *w;            /* the Anthropic request, written as it is read */
+    const char *open_role; /* role of the message whose content is open, or NULL */
+    seam_jv system1;       /* the system prompt while it is one text: copied as is */
+    seam_buf system;       /* else its texts joined, still JSON-escaped */
     int has_system;
+    seam_buf scratch; /* decoded text: tool arguments, escaped data: URLs, keys */
 } xl;
 
 static int refuse(xl *x, const char *field, const char *why)
@@ -190,53 +218,72 @@ static int nomem(xl *x)
     return refuse(x, "the request", "out of memory");
 }
 
-/* Sets o[k] = v, taking v; -1 when v is NULL (out of memory) or on failure. */
-static int put(json_t *o, const char *k, json_t *v)
+/* Member k of obj, NULL when absent or null. */
+static seam_jv field(const xl *x, seam_jv obj, const char *k)
 {
-    return v ? json_object_set_new(o, k, v) : -1;
+    seam_jv v = seam_jget(x->d, obj, k);
+    return seam_jnone(v) ? NULL : v;
 }
 
-static int str_is(json_t *v, const char *s)
+/* The text of string v: its body itself when it holds no escape (most do
+ * not: no copy), else decoded into x->scratch, which the next call reuses.
+ * NULL when out of memory. */
+static const char *plain_text(xl *x, seam_jv v, size_t *n)
 {
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+    const char *s = seam_jstr(x->d, v, n);
+    if (!v->escaped) return s;
+    seam_buf_reset(&x->scratch);
+    if (seam_jstr_decode(x->d, v, &x->scratch)) return NULL;
+    *n = x->scratch.len;
+    return x->scratch.data ? x->scratch.data : "";
 }
 
-/* Appends block (taken) to the conversation as role, opening a new message
- * when the role changes: Anthropic wants user and assistant to alternate. */
-static int push_block(xl *x, const char *role, json_t *block)
+/* A string value cut from a text plain_text() gave: a span of an unescaped
+ * body is itself a valid body and is copied; decoded text is escaped again. */
+static void write_piece(xl *x, seam_jv from, const char *s, size_t n)
 {
-    if (!block) return nomem(x);
-    if (!x->last_role || strcmp(x->last_role, role) != 0) {
-        json_t *msg = json_object();
-        json_t *content = json_array();
-        if (!msg || !content || put(msg, "role", json_string(role)) ||
-            json_object_set_new(msg, "content", content) || json_array_append_new(x->msgs, msg)) {
-            json_decref(msg);
-            json_decref(block);
-            return nomem(x);
-        }
-        x->last = content;
-        x->last_role = role;
+    if (from->escaped)
+        seam_jw_str(x->w, s, n);
+    else
+        seam_jw_str_escaped(x->w, s, n);
+}
+
+/* Opens the next content block's place in a message of role, starting a
+ * new message when the role changes: Anthropic wants user and assistant to
+ * alternate, so consecutive same-role messages merge. */
+static void open_block(xl *x, const char *role)
+{
+    if (x->open_role && strcmp(x->open_role, role) == 0) return;
+    if (x->open_role) {
+        seam_jw_end(x->w); /* content */
+        seam_jw_end(x->w); /* message */
     }
-    if (json_array_append_new(x->last, block)) return nomem(x);
-    return 0;
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "role");
+    seam_jw_cstr(x->w, role);
+    seam_jw_key(x->w, "content");
+    seam_jw_arr(x->w);
+    x->open_role = role;
 }
 
-static json_t *text_block(json_t *text)
+/* {"type":"text","text":TEXT}, TEXT copied as written. */
+static void text_block(xl *x, seam_jv text)
 {
-    json_t *b = json_object();
-    if (b && (put(b, "type", json_string("text")) || put(b, "text", json_incref(text)))) {
-        json_decref(b);
-        return NULL;
-    }
-    return b;
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, "text");
+    seam_jw_key(x->w, "text");
+    seam_jw_value(x->w, x->d, text);
+    seam_jw_end(x->w);
 }
 
 /* A text part -> a text block; empty texts are skipped (Anthropic rejects them). */
-static int push_text(xl *x, const char *role, json_t *text)
+static int push_text(xl *x, const char *role, seam_jv text)
 {
-    if (!json_string_length(text)) return 0;
-    return push_block(x, role, text_block(text));
+    if (!str_len(text)) return 0;
+    open_block(x, role);
+    text_block(x, text);
+    return 0;
 }
 
 /* Splits "data:MEDIA[;params];base64,DATA".  Returns 0 with the parts, or -1. */
@@ -258,87 +305,95 @@ static int data_url(const char *url, size_t n, const char **media, size_t *media
     return 0;
 }
 
-/* {"type": TYPE, "source": {"type":"base64","media_type":M,"data":D}} */
-static json_t *base64_block(const char *type, const char *media, size_t mlen, const char *data,
-                            size_t dlen)
+/* {"type": TYPE, "source": {"type":"base64","media_type":M,"data":D}}; M
+ * and D are pieces of url's text (see write_piece). */
+static void base64_block(xl *x, const char *type, seam_jv url, const char *media, size_t mlen,
+                         const char *data, size_t dlen)
 {
-    json_t *b = json_object(), *src = json_object();
-    if (!b || !src || put(src, "type", json_string("base64")) ||
-        put(src, "media_type", json_stringn(media, mlen)) ||
-        put(src, "data", json_stringn(data, dlen)) || put(b, "type", json_string(type)) ||
-        json_object_set(b, "source", src)) {
-        json_decref(b);
-        json_decref(src);
-        return NULL;
-    }
-    json_decref(src);
-    return b;
+    open_block(x, "user");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, type);
+    seam_jw_key(x->w, "source");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, "base64");
+    seam_jw_key(x->w, "media_type");
+    write_piece(x, url, media, mlen);
+    seam_jw_key(x->w, "data");
+    write_piece(x, url, data, dlen);
+    seam_jw_end(x->w);
+    seam_jw_end(x->w);
 }
 
-static int push_image(xl *x, size_t i, size_t j, json_t *part)
+static int push_image(xl *x, size_t i, size_t j, seam_jv part)
 {
-    json_t *iu = json_object_get(part, "image_url");
-    json_t *url = json_is_string(iu) ? iu : json_object_get(iu, "url");
-    if (!json_is_string(url))
+    seam_jv iu = seam_jget(x->d, part, "image_url");
+    seam_jv url = seam_jis(iu, SEAM_JSTRING) ? iu : seam_jget(x->d, iu, "url");
+    if (!seam_jis(url, SEAM_JSTRING))
         return refuse_at(x, "needs a url string", "messages[%zu].content[%zu].image_url", i, j);
-    const char *u = json_string_value(url);
-    size_t n = json_string_length(url);
-    if (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) {
-        json_t *b = json_object(), *src = json_object();
-        if (!b || !src || put(src, "type", json_string("url")) ||
-            put(src, "url", json_incref(url)) || put(b, "type", json_string("image")) ||
-            json_object_set(b, "source", src)) {
-            json_decref(b);
-            json_decref(src);
-            return nomem(x);
-        }
-        json_decref(src);
-        return push_block(x, "user", b);
+    if (seam_jstr_prefix(x->d, url, "https://") || seam_jstr_prefix(x->d, url, "http://")) {
+        open_block(x, "user");
+        seam_jw_obj(x->w);
+        seam_jw_key(x->w, "type");
+        seam_jw_cstr(x->w, "image");
+        seam_jw_key(x->w, "source");
+        seam_jw_obj(x->w);
+        seam_jw_key(x->w, "type");
+        seam_jw_cstr(x->w, "url");
+        seam_jw_key(x->w, "url");
+        seam_jw_value(x->w, x->d, url);
+        seam_jw_end(x->w);
+        seam_jw_end(x->w);
+        return 0;
     }
-    const char *media, *data;
-    size_t mlen, dlen;
+    size_t n, mlen, dlen;
+    const char *u = plain_text(x, url, &n), *media, *data;
+    if (!u) return nomem(x);
     if (data_url(u, n, &media, &mlen, &data, &dlen) != 0)
         return refuse_at(x, "only http(s) URLs and base64 data: URLs have an Anthropic equivalent",
                          "messages[%zu].content[%zu].image_url.url", i, j);
-    return push_block(x, "user", base64_block("image", media, mlen, data, dlen));
+    base64_block(x, "image", url, media, mlen, data, dlen);
+    return 0;
 }
 
-static int push_file(xl *x, size_t i, size_t j, json_t *part)
+static int push_file(xl *x, size_t i, size_t j, seam_jv part)
 {
-    json_t *fd = json_object_get(json_object_get(part, "file"), "file_data");
-    const char *media, *data;
-    size_t mlen, dlen;
-    if (!json_is_string(fd) ||
-        data_url(json_string_value(fd), json_string_length(fd), &media, &mlen, &data, &dlen) ||
-        mlen != 15 || memcmp(media, "application/pdf", 15) != 0)
+    seam_jv fd = seam_jget(x->d, seam_jget(x->d, part, "file"), "file_data");
+    const char *u = NULL, *media, *data;
+    size_t n, mlen, dlen;
+    if (seam_jis(fd, SEAM_JSTRING) && !(u = plain_text(x, fd, &n))) return nomem(x);
+    if (!u || data_url(u, n, &media, &mlen, &data, &dlen) || mlen != 15 ||
+        memcmp(media, "application/pdf", 15) != 0)
         return refuse_at(x, "only PDF file_data as a base64 data: URL has an Anthropic equivalent",
                          "messages[%zu].content[%zu].file", i, j);
-    return push_block(x, "user", base64_block("document", media, mlen, data, dlen));
+    base64_block(x, "document", fd, media, mlen, data, dlen);
+    return 0;
 }
 
 /* A user message's content -> blocks of a user message. */
-static int user_content(xl *x, size_t i, json_t *c)
+static int user_content(xl *x, size_t i, seam_jv c)
 {
-    if (!c || json_is_null(c)) return 0;
-    if (json_is_string(c)) return push_text(x, "user", c);
-    if (!json_is_array(c))
+    if (seam_jnone(c)) return 0;
+    if (seam_jis(c, SEAM_JSTRING)) return push_text(x, "user", c);
+    if (!seam_jis(c, SEAM_JARRAY))
         return refuse_at(x, "must be a string or an array of parts", "messages[%zu].content", i);
     size_t j;
-    json_t *part;
-    json_array_foreach(c, j, part)
+    seam_jv part;
+    seam_jarr_foreach(c, j, part)
     {
-        json_t *type = json_object_get(part, "type");
+        seam_jv type = seam_jget(x->d, part, "type");
         int rc;
-        if (str_is(type, "text")) {
-            json_t *text = json_object_get(part, "text");
-            if (!json_is_string(text))
+        if (str_is(x->d, type, "text")) {
+            seam_jv text = seam_jget(x->d, part, "text");
+            if (!seam_jis(text, SEAM_JSTRING))
                 return refuse_at(x, "must be a string", "messages[%zu].content[%zu].text", i, j);
             rc = push_text(x, "user", text);
-        } else if (str_is(type, "image_url")) {
+        } else if (str_is(x->d, type, "image_url")) {
             rc = push_image(x, i, j, part);
-        } else if (str_is(type, "file")) {
+        } else if (str_is(x->d, type, "file")) {
             rc = push_file(x, i, j, part);
-        } else if (str_is(type, "input_audio")) {
+        } else if (str_is(x->d, type, "input_audio")) {
             rc = refuse_at(x, "Anthropic takes no audio input", "messages[%zu].content[%zu]", i, j);
         } else {
             rc = refuse_at(x, "this part type has no Anthropic equivalent",
@@ -350,28 +405,28 @@ static int user_content(xl *x, size_t i, json_t *c)
 }
 
 /* Text-only content (system, developer, assistant, tool) -> calls fn per text. */
-static int text_parts(xl *x, size_t i, json_t *c, int allow_refusal,
-                      int (*fn)(xl *x, json_t *text, void *ud), void *ud)
+static int text_parts(xl *x, size_t i, seam_jv c, int allow_refusal,
+                      int (*fn)(xl *x, seam_jv text, void *ud), void *ud)
 {
-    if (!c || json_is_null(c)) return 0;
-    if (json_is_string(c)) return fn(x, c, ud);
-    if (!json_is_array(c))
+    if (seam_jnone(c)) return 0;
+    if (seam_jis(c, SEAM_JSTRING)) return fn(x, c, ud);
+    if (!seam_jis(c, SEAM_JARRAY))
         return refuse_at(x, "must be a string or an array of text parts", "messages[%zu].content",
                          i);
     size_t j;
-    json_t *part;
-    json_array_foreach(c, j, part)
+    seam_jv part;
+    seam_jarr_foreach(c, j, part)
     {
-        json_t *type = json_object_get(part, "type");
-        json_t *text;
-        if (str_is(type, "text"))
-            text = json_object_get(part, "text");
-        else if (allow_refusal && str_is(type, "refusal"))
-            text = json_object_get(part, "refusal");
+        seam_jv type = seam_jget(x->d, part, "type");
+        seam_jv text;
+        if (str_is(x->d, type, "text"))
+            text = seam_jget(x->d, part, "text");
+        else if (allow_refusal && str_is(x->d, type, "refusal"))
+            text = seam_jget(x->d, part, "refusal");
         else
             return refuse_at(x, "only text parts have an Anthropic equivalent here",
                              "messages[%zu].content[%zu]", i, j);
-        if (!json_is_string(text))
+        if (!seam_jis(text, SEAM_JSTRING))
             return refuse_at(x, "must be a string", "messages[%zu].content[%zu].text", i, j);
         int rc = fn(x, text, ud);
         if (rc) return rc;
@@ -379,234 +434,303 @@ static int text_parts(xl *x, size_t i, json_t *c, int allow_refusal,
     return 0;
 }
 
-static int system_text(xl *x, json_t *text, void *ud)
+/* Collects a system text.  Escaped bodies join into a valid body, so the
+ * texts are never decoded; a prompt of one text is not even copied. */
+static int system_text(xl *x, seam_jv text, void *ud)
 {
     int *first_of_message = ud;
+    size_t n;
+    const char *s = seam_jstr(x->d, text, &n);
     int rc = 0;
-    if (*first_of_message && x->has_system) rc = seam_buf_append(&x->system, "\n\n", 2);
-    if (!rc) rc = seam_buf_append(&x->system, json_string_value(text), json_string_length(text));
-    if (rc) return nomem(x);
+    if (!x->has_system) {
+        x->system1 = text;
+    } else {
+        if (x->system1) {
+            size_t n1;
+            const char *s1 = seam_jstr(x->d, x->system1, &n1);
+            rc = seam_buf_append(&x->system, s1, n1);
+            x->system1 = NULL;
+        }
+        if (!rc && *first_of_message) rc = seam_buf_append(&x->system, "\\n\\n", 4);
+        if (!rc) rc = seam_buf_append(&x->system, s, n);
+        if (rc) return nomem(x);
+    }
     *first_of_message = 0;
     x->has_system = 1;
     return 0;
 }
 
-static int assistant_text(xl *x, json_t *text, void *ud)
+static int assistant_text(xl *x, seam_jv text, void *ud)
 {
     return push_text(x, "assistant", text);
 }
 
-static int assistant(xl *x, size_t i, json_t *m)
+/* Bytes of JSON whitespace at the start of s[0..n). */
+static size_t leading_ws(const char *s, size_t n)
 {
-    json_t *v = json_object_get(m, "audio");
-    if (v && !json_is_null(v))
+    size_t k = 0;
+    while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r'))
+        k++;
+    return k;
+}
+
+/* A tool call's arguments string as Anthropic's input object: its decoded
+ * text in *input, or NULL for "no arguments" ({}).  -1 after refusing. */
+static int call_input(xl *x, size_t i, size_t j, seam_jv args, const char **input, size_t *n)
+{
+    *input = NULL;
+    *n = 0;
+    if (seam_jnone(args)) return 0;
+    const char *a = NULL;
+    if (seam_jis(args, SEAM_JSTRING) && !(a = plain_text(x, args, n))) return nomem(x);
+    size_t k = a ? leading_ws(a, *n) : 0;
+    if (a && k == *n) return 0; /* "" or blanks: no arguments */
+    if (!a || a[k] != '{' || seam_json_validate(a, *n, NULL) != 0)
+        return refuse_at(x, "must be a JSON object in a string (Anthropic's tool input is one)",
+                         "messages[%zu].tool_calls[%zu].function.arguments", i, j);
+    *input = a;
+    return 0;
+}
+
+static int tool_use(xl *x, size_t i, size_t j, seam_jv call)
+{
+    seam_jv type = seam_jget(x->d, call, "type");
+    seam_jv fn = seam_jget(x->d, call, "function");
+    seam_jv id = seam_jget(x->d, call, "id");
+    seam_jv name = seam_jget(x->d, fn, "name");
+    if (type && !str_is(x->d, type, "function"))
+        return refuse_at(x, "only function calls have an Anthropic equivalent",
+                         "messages[%zu].tool_calls[%zu].type", i, j);
+    if (!seam_jis(id, SEAM_JSTRING) || !seam_jis(name, SEAM_JSTRING))
+        return refuse_at(x, "needs an id and a function name", "messages[%zu].tool_calls[%zu]", i,
+                         j);
+    const char *input;
+    size_t n;
+    if (call_input(x, i, j, seam_jget(x->d, fn, "arguments"), &input, &n)) return -1;
+    open_block(x, "assistant");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, "tool_use");
+    seam_jw_key(x->w, "id");
+    seam_jw_value(x->w, x->d, id);
+    seam_jw_key(x->w, "name");
+    seam_jw_value(x->w, x->d, name);
+    seam_jw_key(x->w, "input");
+    if (input)
+        seam_jw_raw(x->w, input, n);
+    else
+        seam_jw_raw(x->w, "{}", 2);
+    seam_jw_end(x->w);
+    return 0;
+}
+
+static int assistant(xl *x, size_t i, seam_jv m)
+{
+    if (field(x, m, "audio"))
         return refuse_at(x, "Anthropic produces no audio", "messages[%zu].audio", i);
-    v = json_object_get(m, "function_call");
-    if (v && !json_is_null(v))
+    if (field(x, m, "function_call"))
         return refuse_at(x, "the deprecated functions API is not translated; use tool_calls",
                          "messages[%zu].function_call", i);
-    int rc = text_parts(x, i, json_object_get(m, "content"), 1, assistant_text, NULL);
+    int rc = text_parts(x, i, seam_jget(x->d, m, "content"), 1, assistant_text, NULL);
     if (rc) return rc;
-    json_t *calls = json_object_get(m, "tool_calls");
-    if (!calls || json_is_null(calls)) return 0;
-    if (!json_is_array(calls))
+    seam_jv calls = field(x, m, "tool_calls");
+    if (!calls) return 0;
+    if (!seam_jis(calls, SEAM_JARRAY))
         return refuse_at(x, "must be an array", "messages[%zu].tool_calls", i);
     size_t j;
-    json_t *call;
-    json_array_foreach(calls, j, call)
+    seam_jv call;
+    seam_jarr_foreach(calls, j, call)
     {
-        json_t *type = json_object_get(call, "type");
-        json_t *fn = json_object_get(call, "function");
-        json_t *id = json_object_get(call, "id");
-        json_t *name = json_object_get(fn, "name");
-        json_t *args = json_object_get(fn, "arguments");
-        if (type && !str_is(type, "function"))
-            return refuse_at(x, "only function calls have an Anthropic equivalent",
-                             "messages[%zu].tool_calls[%zu].type", i, j);
-        if (!json_is_string(id) || !json_is_string(name))
-            return refuse_at(x, "needs an id and a function name", "messages[%zu].tool_calls[%zu]",
-                             i, j);
-        json_t *input;
-        const char *a = json_is_string(args) ? json_string_value(args) : NULL;
-        size_t alen = json_is_string(args) ? json_string_length(args) : 0;
-        size_t k = 0;
-        while (k < alen && (a[k] == ' ' || a[k] == '\t' || a[k] == '\n' || a[k] == '\r'))
-            k++;
-        if (!args || json_is_null(args) || (a && k == alen))
-            input = json_object(); /* no arguments */
-        else if (a)
-            input = json_loadb(a, alen, 0, NULL);
-        else
-            input = NULL;
-        if (!json_is_object(input)) {
-            json_decref(input);
-            return refuse_at(x, "must be a JSON object in a string (Anthropic's tool input is one)",
-                             "messages[%zu].tool_calls[%zu].function.arguments", i, j);
-        }
-        json_t *b = json_object();
-        if (!b || put(b, "type", json_string("tool_use")) || put(b, "id", json_incref(id)) ||
-            put(b, "name", json_incref(name)) || json_object_set_new(b, "input", input)) {
-            if (!b) json_decref(input);
-            json_decref(b);
-            return nomem(x);
-        }
-        rc = push_block(x, "assistant", b);
-        if (rc) return rc;
+        if ((rc = tool_use(x, i, j, call))) return rc;
     }
     return 0;
 }
 
-static int tool_text(xl *x, json_t *text, void *ud)
+/* A tool message's text part; the content array opens at the first
+ * non-empty one (*opened), so a result without text gets no content. */
+static int tool_text(xl *x, seam_jv text, void *ud)
 {
-    json_t *arr = ud;
-    if (!json_string_length(text)) return 0;
-    return json_array_append_new(arr, text_block(text)) ? nomem(x) : 0;
+    int *opened = ud;
+    if (!str_len(text)) return 0;
+    if (!*opened) {
+        seam_jw_key(x->w, "content");
+        seam_jw_arr(x->w);
+        *opened = 1;
+    }
+    text_block(x, text);
+    return 0;
 }
 
-static int tool_result(xl *x, size_t i, json_t *m)
+static int tool_result(xl *x, size_t i, seam_jv m)
 {
-    json_t *id = json_object_get(m, "tool_call_id");
-    if (!json_is_string(id))
+    seam_jv id = seam_jget(x->d, m, "tool_call_id");
+    if (!seam_jis(id, SEAM_JSTRING))
         return refuse_at(x, "a tool message needs a tool_call_id string",
                          "messages[%zu].tool_call_id", i);
-    json_t *c = json_object_get(m, "content");
-    json_t *content;
-    if (json_is_string(c)) {
-        content = json_incref(c);
+    seam_jv c = seam_jget(x->d, m, "content");
+    open_block(x, "user");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, "tool_result");
+    seam_jw_key(x->w, "tool_use_id");
+    seam_jw_value(x->w, x->d, id);
+    if (seam_jis(c, SEAM_JSTRING)) {
+        seam_jw_key(x->w, "content");
+        seam_jw_value(x->w, x->d, c);
     } else {
-        content = json_array();
-        if (!content) return nomem(x);
-        int rc = text_parts(x, i, c, 0, tool_text, content);
-        if (rc) {
-            json_decref(content);
-            return rc;
-        }
+        int opened = 0;
+        int rc = text_parts(x, i, c, 0, tool_text, &opened);
+        if (rc) return rc;
+        if (opened) seam_jw_end(x->w);
     }
-    json_t *b = json_object();
-    if (!b || put(b, "type", json_string("tool_result")) ||
-        put(b, "tool_use_id", json_incref(id))) {
-        json_decref(b);
-        json_decref(content);
-        return nomem(x);
-    }
-    /* no text at all: Anthropic's content is optional, an empty block list is not useful */
-    if (json_is_array(content) && !json_array_size(content))
-        json_decref(content);
-    else if (json_object_set_new(b, "content", content)) {
-        json_decref(b);
-        return nomem(x);
-    }
-    return push_block(x, "user", b);
+    seam_jw_end(x->w);
+    return 0;
 }
 
-static int messages(xl *x, json_t *msgs)
+static int message(xl *x, size_t i, seam_jv m)
 {
-    if (!json_is_array(msgs)) return refuse(x, "messages", "must be an array");
+    if (!seam_jis(m, SEAM_JOBJECT)) return refuse_at(x, "must be an object", "messages[%zu]", i);
+    seam_jv role = seam_jget(x->d, m, "role");
+    if (str_is(x->d, role, "system") || str_is(x->d, role, "developer")) {
+        int first = 1;
+        return text_parts(x, i, seam_jget(x->d, m, "content"), 0, system_text, &first);
+    }
+    if (str_is(x->d, role, "user")) return user_content(x, i, seam_jget(x->d, m, "content"));
+    if (str_is(x->d, role, "assistant")) return assistant(x, i, m);
+    if (str_is(x->d, role, "tool")) return tool_result(x, i, m);
+    if (str_is(x->d, role, "function"))
+        return refuse_at(x, "the deprecated function role is not translated; use tool",
+                         "messages[%zu].role", i);
+    return refuse_at(x, "must be system, developer, user, assistant or tool", "messages[%zu].role",
+                     i);
+}
+
+/* "messages":[...], then "system" when the conversation had one: it is
+ * collected on the way, and Anthropic does not care about member order. */
+static int messages(xl *x, seam_jv msgs)
+{
+    if (!seam_jis(msgs, SEAM_JARRAY)) return refuse(x, "messages", "must be an array");
+    seam_jw_key(x->w, "messages");
+    seam_jw_arr(x->w);
     size_t i;
-    json_t *m;
-    json_array_foreach(msgs, i, m)
+    seam_jv m;
+    seam_jarr_foreach(msgs, i, m)
     {
-        if (!json_is_object(m)) return refuse_at(x, "must be an object", "messages[%zu]", i);
-        json_t *role = json_object_get(m, "role");
-        int rc;
-        if (str_is(role, "system") || str_is(role, "developer")) {
-            int first = 1;
-            rc = text_parts(x, i, json_object_get(m, "content"), 0, system_text, &first);
-        } else if (str_is(role, "user")) {
-            rc = user_content(x, i, json_object_get(m, "content"));
-        } else if (str_is(role, "assistant")) {
-            rc = assistant(x, i, m);
-        } else if (str_is(role, "tool")) {
-            rc = tool_result(x, i, m);
-        } else if (str_is(role, "function")) {
-            rc = refuse_at(x, "the deprecated function role is not translated; use tool",
-                           "messages[%zu].role", i);
-        } else {
-            rc = refuse_at(x, "must be system, developer, user, assistant or tool",
-                           "messages[%zu].role", i);
-        }
+        int rc = message(x, i, m);
         if (rc) return rc;
+    }
+    if (x->open_role) {
+        seam_jw_end(x->w);
+        seam_jw_end(x->w);
+    }
+    seam_jw_end(x->w);
+    if (x->has_system) {
+        seam_jw_key(x->w, "system");
+        if (x->system1)
+            seam_jw_value(x->w, x->d, x->system1);
+        else
+            seam_jw_str_escaped(x->w, x->system.data ? x->system.data : "", x->system.len);
     }
     return 0;
 }
 
-static json_t *tool_def(xl *x, size_t i, json_t *tool)
+static int tool_def(xl *x, size_t i, seam_jv tool)
 {
-    json_t *type = json_object_get(tool, "type");
-    json_t *fn = json_object_get(tool, "function");
-    if (!str_is(type, "function") || !json_is_object(fn)) {
-        refuse_at(x, "only function tools have an Anthropic equivalent", "tools[%zu]", i);
-        return NULL;
+    seam_jv type = seam_jget(x->d, tool, "type");
+    seam_jv fn = seam_jget(x->d, tool, "function");
+    if (!str_is(x->d, type, "function") || !seam_jis(fn, SEAM_JOBJECT))
+        return refuse_at(x, "only function tools have an Anthropic equivalent", "tools[%zu]", i);
+    seam_jv name = seam_jget(x->d, fn, "name");
+    seam_jv desc = seam_jget(x->d, fn, "description");
+    seam_jv params = seam_jget(x->d, fn, "parameters");
+    if (!seam_jis(name, SEAM_JSTRING))
+        return refuse_at(x, "needs a name", "tools[%zu].function.name", i);
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "name");
+    seam_jw_value(x->w, x->d, name);
+    if (seam_jis(desc, SEAM_JSTRING)) {
+        seam_jw_key(x->w, "description");
+        seam_jw_value(x->w, x->d, desc);
     }
-    json_t *name = json_object_get(fn, "name");
-    json_t *desc = json_object_get(fn, "description");
-    json_t *params = json_object_get(fn, "parameters");
-    if (!json_is_string(name)) {
-        refuse_at(x, "needs a name", "tools[%zu].function.name", i);
-        return NULL;
-    }
-    json_t *t = json_object();
-    int bad = !t || put(t, "name", json_incref(name));
-    if (!bad && json_is_string(desc)) bad = put(t, "description", json_incref(desc));
-    if (!bad && json_is_object(params))
-        bad = put(t, "input_schema", json_incref(params));
-    else if (!bad) /* OpenAI allows a function without parameters; Anthropic needs a schema */
-        bad = put(t, "input_schema", json_pack("{s:s,s:{}}", "type", "object", "properties"));
-    if (bad) {
-        json_decref(t);
-        nomem(x);
-        return NULL;
-    }
-    return t;
+    seam_jw_key(x->w, "input_schema");
+    if (seam_jis(params, SEAM_JOBJECT))
+        seam_jw_value(x->w, x->d, params);
+    else /* OpenAI allows a function without parameters; Anthropic needs a schema */
+        seam_jw_raw(x->w, "{\"type\":\"object\",\"properties\":{}}", 33);
+    seam_jw_end(x->w);
+    return 0;
 }
 
-/* tool_choice, with parallel (-1 unset, 0/1) folded in; *out NULL when none is sent. */
-static int tool_choice(xl *x, json_t *choice, int parallel, json_t **out)
+/* tool_choice, with parallel (-1 unset, 0/1) folded in; nothing written
+ * when none is to be sent. */
+static int tool_choice(xl *x, seam_jv choice, int parallel)
 {
-    *out = NULL;
-    json_t *tc = json_object();
-    if (!tc) return nomem(x);
     const char *type = "auto";
-    json_t *name = NULL;
+    seam_jv name = NULL;
     if (!choice) {
-        if (parallel != 0) { /* the default: send nothing */
-            json_decref(tc);
-            return 0;
-        }
-    } else if (str_is(choice, "auto")) {
+        if (parallel != 0) return 0; /* the default: send nothing */
+    } else if (str_is(x->d, choice, "auto")) {
         type = "auto";
-    } else if (str_is(choice, "required")) {
+    } else if (str_is(x->d, choice, "required")) {
         type = "any";
-    } else if (str_is(choice, "none")) {
+    } else if (str_is(x->d, choice, "none")) {
         type = "none";
-    } else if (json_is_object(choice) && str_is(json_object_get(choice, "type"), "function")) {
-        name = json_object_get(json_object_get(choice, "function"), "name");
-        if (!json_is_string(name)) {
-            json_decref(tc);
+    } else if (seam_jis(choice, SEAM_JOBJECT) &&
+               str_is(x->d, seam_jget(x->d, choice, "type"), "function")) {
+        name = seam_jget(x->d, seam_jget(x->d, choice, "function"), "name");
+        if (!seam_jis(name, SEAM_JSTRING))
             return refuse(x, "tool_choice.function.name", "must be a string");
-        }
         type = "tool";
     } else {
-        json_decref(tc);
         return refuse(x, "tool_choice",
                       "only auto, required, none and a named function have an Anthropic "
                       "equivalent");
     }
-    int bad = put(tc, "type", json_string(type));
-    if (!bad && name) bad = put(tc, "name", json_incref(name));
-    if (!bad && parallel == 0 && strcmp(type, "none") != 0)
-        bad = put(tc, "disable_parallel_tool_use", json_true());
-    if (bad) {
-        json_decref(tc);
-        return nomem(x);
+    seam_jw_key(x->w, "tool_choice");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, type);
+    if (name) {
+        seam_jw_key(x->w, "name");
+        seam_jw_value(x->w, x->d, name);
     }
-    *out = tc;
+    if (parallel == 0 && strcmp(type, "none") != 0) {
+        seam_jw_key(x->w, "disable_parallel_tool_use");
+        seam_jw_bool(x->w, 1);
+    }
+    seam_jw_end(x->w);
     return 0;
 }
 
-static int is_zero(json_t *v)
+static int tools(xl *x, seam_jv root)
 {
-    return json_is_number(v) && json_number_value(v) == 0;
+    seam_jv list = field(x, root, "tools");
+    seam_jv choice = field(x, root, "tool_choice");
+    seam_jv par = field(x, root, "parallel_tool_calls");
+    if (par && !seam_jis(par, SEAM_JTRUE) && !seam_jis(par, SEAM_JFALSE))
+        return refuse(x, "parallel_tool_calls", "must be a boolean");
+    if (list && !seam_jis(list, SEAM_JARRAY)) return refuse(x, "tools", "must be an array");
+    if (!seam_jfirst(list)) {
+        if (choice && !str_is(x->d, choice, "none") && !str_is(x->d, choice, "auto"))
+            return refuse(x, "tool_choice", "asks for a tool call but no tools were given");
+        return 0;
+    }
+    seam_jw_key(x->w, "tools");
+    seam_jw_arr(x->w);
+    size_t i;
+    seam_jv t;
+    seam_jarr_foreach(list, i, t)
+    {
+        if (tool_def(x, i, t)) return -1;
+    }
+    seam_jw_end(x->w);
+    return tool_choice(x, choice, par ? seam_jis(par, SEAM_JTRUE) : -1);
+}
+
+static int is_zero(const seam_jdoc *d, seam_jv v)
+{
+    double x;
+    return seam_jnum(d, v, &x) == 0 && x == 0;
 }
 
 /* What happens to each top-level field; see the table at the top. */
@@ -666,152 +790,209 @@ static const struct {
     {"function_call", R_REFUSE, "the deprecated functions API is not translated; use tool_choice"},
 };
 
-/* Checks one top-level field against the rules.  Returns 0 or -1 (refused). */
-static int check_field(xl *x, const char *key, json_t *v)
+/* Checks one top-level field, its decoded name key[0..n), against the
+ * rules.  Returns 0 or -1 (refused). */
+static int check_field(xl *x, const char *key, size_t n, seam_jv v)
 {
-    if (json_is_null(v)) return 0;
+    if (seam_jnone(v)) return 0;
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        if (strcmp(rules[i].name, key) != 0) continue;
-        const char *why = rules[i].why;
+        const char *name = rules[i].name, *why = rules[i].why;
+        if (!n || name[0] != key[0] || strlen(name) != n || memcmp(name, key, n) != 0) continue;
         switch (rules[i].rule) {
         case R_USED:
         case R_DROP: return 0;
-        case R_REFUSE: return refuse(x, key, why);
+        case R_REFUSE: return refuse(x, name, why);
         case R_REFUSE_TRUE:
-            if (json_is_false(v)) return 0;
-            return refuse(x, key, why);
+            if (seam_jis(v, SEAM_JFALSE)) return 0;
+            return refuse(x, name, why);
         case R_REFUSE_NONZERO:
-            if (is_zero(v)) return 0;
-            return refuse(x, key, why);
+            if (is_zero(x->d, v)) return 0;
+            return refuse(x, name, why);
         case R_REFUSE_NONEMPTY:
-            if (json_is_object(v) && !json_object_size(v)) return 0;
-            return refuse(x, key, why);
-        case R_N:
-            if (json_is_integer(v) && json_integer_value(v) == 1) return 0;
-            return refuse(x, key, why);
+            if (seam_jis(v, SEAM_JOBJECT) && !seam_jfirst(v)) return 0;
+            return refuse(x, name, why);
+        case R_N: {
+            long long k;
+            if (seam_jint(x->d, v, &k) == 0 && k == 1) return 0;
+            return refuse(x, name, why);
+        }
         case R_MODALITIES: {
             size_t j;
-            json_t *m;
-            if (!json_is_array(v)) return refuse(x, key, "must be an array");
-            json_array_foreach(v, j, m)
+            seam_jv m;
+            if (!seam_jis(v, SEAM_JARRAY)) return refuse(x, name, "must be an array");
+            seam_jarr_foreach(v, j, m)
             {
-                if (!str_is(m, "text")) return refuse(x, key, why);
+                if (!str_is(x->d, m, "text")) return refuse(x, name, why);
             }
             return 0;
         }
         case R_RESPONSE_FORMAT:
-            if (str_is(json_object_get(v, "type"), "text")) return 0;
-            return refuse(x, "response_format", why);
+            if (str_is(x->d, seam_jget(x->d, v, "type"), "text")) return 0;
+            return refuse(x, name, why);
         }
     }
-    return refuse(x, key, "not a parameter seam can translate to Anthropic's Messages API");
+    /* plain_text left the name in scratch when it was escaped; else copy it
+     * there, for the NUL the message needs */
+    if (key != x->scratch.data) {
+        seam_buf_reset(&x->scratch);
+        if (seam_buf_append(&x->scratch, key, n)) return nomem(x);
+    }
+    return refuse(x, x->scratch.data ? x->scratch.data : "",
+                  "not a parameter seam can translate to Anthropic's Messages API");
 }
 
-/* Value of a field, NULL when absent or null. */
-static json_t *field(json_t *root, const char *k)
+/* Keys a and b are the same name once decoded. */
+static int same_key(const seam_jdoc *d, seam_jv a, seam_jv b)
 {
-    json_t *v = json_object_get(root, k);
-    return json_is_null(v) ? NULL : v;
+    if (!a->escaped && !b->escaped)
+        return a->len == b->len && memcmp(d->text + a->off, d->text + b->off, a->len) == 0;
+    seam_buf da, db;
+    seam_buf_init(&da, a->len);
+    seam_buf_init(&db, b->len);
+    int same = seam_jstr_decode(d, a, &da) == 0 && seam_jstr_decode(d, b, &db) == 0 &&
+               da.len == db.len && (!da.len || memcmp(da.data, db.data, da.len) == 0);
+    seam_buf_free(&da);
+    seam_buf_free(&db);
+    return same;
 }
 
-static int build_body(xl *x, json_t *in, json_t *outj)
+/* The value a repeated key stands for, as JSON readers (and the upstream)
+ * take it: the last one, checked at the place of its first occurrence;
+ * NULL at the later ones, which were checked there. */
+static seam_jv member_value(const seam_jdoc *d, seam_jv obj, seam_jv k)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(in, key, v)
+    seam_jv value = k + 1;
+    for (seam_jv o = seam_jfirst(obj); o; o = seam_jnext(obj, o + 1)) {
+        if (o == k || !same_key(d, o, k)) continue;
+        if (o < k) return NULL;
+        value = o + 1;
+    }
+    return value;
+}
+
+static int check_fields(xl *x, seam_jv root)
+{
+    seam_jv k, v;
+    seam_jobj_foreach(root, k, v)
     {
-        if (check_field(x, key, v)) return -1;
+        seam_jv value = member_value(x->d, root, k);
+        if (!value) continue;
+        size_t n;
+        const char *name = plain_text(x, k, &n);
+        if (!name) return nomem(x);
+        if (check_field(x, name, n, value)) return -1;
     }
-    json_t *msgs = field(in, "messages");
-    if (!msgs) return refuse(x, "messages", "is required");
-    if (put(outj, "model", json_string(x->req->model ? x->req->model : ""))) return nomem(x);
-    /* messages first: the system prompt is collected on the way */
-    x->msgs = json_array();
-    if (!x->msgs) return nomem(x);
-    int rc = messages(x, msgs);
-    json_t *out_msgs = x->msgs;
-    x->msgs = NULL;
-    if (rc) {
-        json_decref(out_msgs);
-        return rc;
-    }
-    if (x->has_system &&
-        put(outj, "system", json_stringn(x->system.data ? x->system.data : "", x->system.len))) {
-        json_decref(out_msgs);
-        return nomem(x);
-    }
-    if (json_object_set_new(outj, "messages", out_msgs)) return nomem(x);
+    return 0;
+}
 
-    json_t *mt = field(in, "max_completion_tokens");
+/* The Anthropic request body, from the checked top-level fields. */
+static int write_body(xl *x, seam_jv root)
+{
+    seam_jv msgs = field(x, root, "messages");
+    if (!msgs) return refuse(x, "messages", "is required");
+    seam_jw_obj(x->w);
+    seam_jw_key(x->w, "model");
+    seam_jw_cstr(x->w, x->req->model ? x->req->model : "");
+    if (messages(x, msgs)) return -1;
+
+    seam_jv mt = field(x, root, "max_completion_tokens");
     const char *mt_name = "max_completion_tokens";
     if (!mt) {
-        mt = field(in, "max_tokens");
+        mt = field(x, root, "max_tokens");
         mt_name = "max_tokens";
     }
-    if (mt && (!json_is_integer(mt) || json_integer_value(mt) < 1))
+    long long tokens;
+    if (mt && (seam_jint(x->d, mt, &tokens) != 0 || tokens < 1))
         return refuse(x, mt_name, "must be a positive integer");
-    if (put(outj, "max_tokens", mt ? json_incref(mt) : json_integer(DEFAULT_MAX_TOKENS)))
-        return nomem(x);
+    seam_jw_key(x->w, "max_tokens");
+    if (mt)
+        seam_jw_value(x->w, x->d, mt); /* the client's digits, as written */
+    else
+        seam_jw_int(x->w, DEFAULT_MAX_TOKENS);
 
     static const char *const same[] = {"temperature", "top_p", "top_k"};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-        v = field(in, same[i]);
+        seam_jv v = field(x, root, same[i]);
         if (!v) continue;
-        if (!json_is_number(v)) return refuse(x, same[i], "must be a number");
-        if (put(outj, same[i], json_incref(v))) return nomem(x);
+        if (!seam_jis(v, SEAM_JNUMBER)) return refuse(x, same[i], "must be a number");
+        seam_jw_key(x->w, same[i]);
+        seam_jw_value(x->w, x->d, v);
     }
 
-    v = field(in, "stop");
-    if (json_is_string(v)) {
-        if (put(outj, "stop_sequences", json_pack("[O]", v))) return nomem(x);
-    } else if (json_is_array(v)) {
+    seam_jv v = field(x, root, "stop");
+    if (seam_jis(v, SEAM_JSTRING)) {
+        seam_jw_key(x->w, "stop_sequences");
+        seam_jw_arr(x->w);
+        seam_jw_value(x->w, x->d, v);
+        seam_jw_end(x->w);
+    } else if (seam_jis(v, SEAM_JARRAY)) {
         size_t i;
-        json_t *s;
-        json_array_foreach(v, i, s)
+        seam_jv s;
+        seam_jarr_foreach(v, i, s)
         {
-            if (!json_is_string(s)) return refuse(x, "stop", "must be a string or strings");
+            if (!seam_jis(s, SEAM_JSTRING)) return refuse(x, "stop", "must be a string or strings");
         }
-        if (json_array_size(v) && put(outj, "stop_sequences", json_incref(v))) return nomem(x);
+        if (seam_jfirst(v)) {
+            seam_jw_key(x->w, "stop_sequences");
+            seam_jw_value(x->w, x->d, v);
+        }
     } else if (v) {
         return refuse(x, "stop", "must be a string or an array of strings");
     }
 
-    if (x->req->stream && put(outj, "stream", json_true())) return nomem(x);
+    if (x->req->stream) {
+        seam_jw_key(x->w, "stream");
+        seam_jw_bool(x->w, 1);
+    }
 
-    v = field(in, "user");
+    v = field(x, root, "user");
     const char *user_field = "user";
     if (!v) {
-        v = field(in, "safety_identifier");
+        v = field(x, root, "safety_identifier");
         user_field = "safety_identifier";
     }
     if (v) {
-        if (!json_is_string(v)) return refuse(x, user_field, "must be a string");
-        if (put(outj, "metadata", json_pack("{s:O}", "user_id", v))) return nomem(x);
+        if (!seam_jis(v, SEAM_JSTRING)) return refuse(x, user_field, "must be a string");
+        seam_jw_key(x->w, "metadata");
+        seam_jw_obj(x->w);
+        seam_jw_key(x->w, "user_id");
+        seam_jw_value(x->w, x->d, v);
+        seam_jw_end(x->w);
     }
 
-    json_t *tools = field(in, "tools");
-    json_t *choice = field(in, "tool_choice");
-    json_t *par = field(in, "parallel_tool_calls");
-    if (par && !json_is_boolean(par)) return refuse(x, "parallel_tool_calls", "must be a boolean");
-    if (tools && !json_is_array(tools)) return refuse(x, "tools", "must be an array");
-    if (tools && json_array_size(tools)) {
-        json_t *arr = json_array();
-        if (!arr || json_object_set_new(outj, "tools", arr)) return nomem(x);
-        size_t i;
-        json_t *t;
-        json_array_foreach(tools, i, t)
-        {
-            json_t *def = tool_def(x, i, t);
-            if (!def) return -1;
-            if (json_array_append_new(arr, def)) return nomem(x);
-        }
-        json_t *tc;
-        rc = tool_choice(x, choice, par ? json_is_true(par) : -1, &tc);
-        if (rc) return rc;
-        if (tc && json_object_set_new(outj, "tool_choice", tc)) return nomem(x);
-    } else if (choice && !str_is(choice, "none") && !str_is(choice, "auto")) {
-        return refuse(x, "tool_choice", "asks for a tool call but no tools were given");
-    }
+    if (tools(x, root)) return -1;
+    seam_jw_end(x->w);
+    return 0;
+}
+
+/* The translated body into out->body; 0, or -1 after refusing. */
+static int translate_body(xl *x, const seam_jdoc *d, seam_buf *body)
+{
+    seam_jv root = seam_jroot(d);
+    if (!seam_jis(root, SEAM_JOBJECT))
+        return refuse(x, "the request", "the body is not valid JSON");
+    if (check_fields(x, root)) return -1;
+    seam_jw w;
+    seam_jw_init(&w, body);
+    x->w = &w;
+    /* one allocation for the usual body: the output is about the input's size */
+    seam_buf_reserve(body, x->req->body_len + OUT_SLACK);
+    if (write_body(x, root)) return -1;
+    int err = seam_jw_error(&w);
+    if (err == SEAM_BUF_TOOBIG) return refuse(x, "the request", "too large once translated");
+    if (err) return nomem(x);
+    return 0;
+}
+
+/* Adds a whole header line (copied): seam_adapter_header without its
+ * printf, since every line of ours is known before the request. */
+static int add_header(seam_adapter_out *out, const char *line)
+{
+    if (out->nheaders == SEAM_ADAPTER_MAX_HEADERS) return -1;
+    char *s = strdup(line);
+    if (!s) return -1;
+    out->headers[out->nheaders++] = s;
+    out->headers[out->nheaders] = NULL;
     return 0;
 }
 
@@ -824,43 +1005,28 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     if (req->op == SEAM_OP_EMBEDDINGS)
         return refuse(&x, "embeddings", "Anthropic has no embeddings endpoint");
 
-    seam_openai_req q;
-    if (seam_openai_scan_request(req->body, req->body_len, &q, NULL) != 0)
-        return refuse(&x, "the request", "the body is not valid JSON");
-    st->include_usage = req->stream && q.include_usage;
-    if (req->model && !(st->model = strdup(req->model))) return nomem(&x);
-    seam_buf_init(&st->head, MAX_HEAD);
-
-    json_t *in = json_loadb(req->body, req->body_len, JSON_ALLOW_NUL, NULL);
-    json_t *outj = json_object();
-    char *text = NULL;
+    seam_jdoc d;
+    size_t start = out->body.len;
     int rc = -1;
-    seam_buf_init(&x.system, req->body_len + 16);
-    if (!json_is_object(in)) {
-        refuse(&x, "the request", "the body is not a JSON object");
+    seam_buf_init(&x.system, 2 * req->body_len + 16);
+    seam_buf_init(&x.scratch, req->body_len + 16);
+    x.d = &d;
+    if (seam_jdoc_parse(&d, req->body, req->body_len, NULL) != 0) {
+        refuse(&x, "the request", "the body is not valid JSON");
         goto done;
     }
-    if (!outj) {
+    if (translate_body(&x, &d, &out->body)) goto done;
+    seam_jv so = seam_jget(&d, seam_jroot(&d), "stream_options");
+    st->include_usage = req->stream && seam_jis(seam_jget(&d, so, "include_usage"), SEAM_JTRUE);
+    if (req->model && !(st->model = strdup(req->model))) {
         nomem(&x);
         goto done;
     }
-    if (build_body(&x, in, outj)) goto done;
-    size_t n = json_dumpb(outj, NULL, 0, JSON_COMPACT);
-    if (!n || !(text = malloc(n))) {
-        nomem(&x);
-        goto done;
-    }
-    n = json_dumpb(outj, text, n, JSON_COMPACT);
-    if (seam_buf_append(&out->body, text, n)) {
-        refuse(&x, "the request", "too large once translated");
-        goto done;
-    }
+    seam_buf_init(&st->head, MAX_HEAD);
     out->target = ap->messages;
-    if ((ap->key && seam_adapter_header(out, "x-api-key: %s", ap->key)) ||
-        seam_adapter_header(out, "anthropic-version: %s", ap->version) ||
-        seam_adapter_header(out, "content-type: application/json") ||
-        seam_adapter_header(out, "accept: %s",
-                            req->stream ? "text/event-stream" : "application/json")) {
+    if ((ap->key_line && add_header(out, ap->key_line)) || add_header(out, ap->version_line) ||
+        add_header(out, "content-type: application/json") ||
+        add_header(out, req->stream ? "accept: text/event-stream" : "accept: application/json")) {
         nomem(&x);
         goto done;
     }
@@ -870,118 +1036,199 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     }
     rc = 0;
 done:
-    free(text);
+    if (rc) truncate_to(&out->body, start);
     seam_buf_free(&x.system);
-    json_decref(in);
-    json_decref(outj);
+    seam_buf_free(&x.scratch);
+    seam_jdoc_free(&d);
     return rc;
 }
 
 /* ---- response: Anthropic -> OpenAI ---- */
 
-static const char *finish_reason(json_t *stop_reason)
+static const char *finish_reason(const seam_jdoc *d, seam_jv stop_reason)
 {
-    const char *s = json_string_value(stop_reason);
-    if (!s) return "stop";
-    if (strcmp(s, "max_tokens") == 0 || strcmp(s, "model_context_window_exceeded") == 0)
+    if (!seam_jis(stop_reason, SEAM_JSTRING)) return "stop";
+    if (str_is(d, stop_reason, "max_tokens") ||
+        str_is(d, stop_reason, "model_context_window_exceeded"))
         return "length";
-    if (strcmp(s, "tool_use") == 0) return "tool_calls";
-    if (strcmp(s, "refusal") == 0) return "content_filter";
+    if (str_is(d, stop_reason, "tool_use")) return "tool_calls";
+    if (str_is(d, stop_reason, "refusal")) return "content_filter";
     return "stop"; /* end_turn, stop_sequence, pause_turn, and reasons added later */
 }
 
 /* A usage count, 0 when absent or not a non-negative integer. */
-static long long count(json_t *usage, const char *k)
+static long long count(const seam_jdoc *d, seam_jv usage, const char *k)
 {
-    json_t *v = json_object_get(usage, k);
-    return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
+    long long v;
+    return seam_jint(d, seam_jget(d, usage, k), &v) == 0 && v > 0 ? v : 0;
 }
 
-static json_t *usage_json(long long input, long long cache_read, long long cache_create,
-                          long long output)
+/* a + b for counts (never negative), saturating instead of overflowing. */
+static long long add(long long a, long long b)
 {
-    long long prompt = input + cache_read + cache_create;
-    return json_pack("{s:I,s:I,s:I,s:{s:I}}", "prompt_tokens", (json_int_t)prompt,
-                     "completion_tokens", (json_int_t)output, "total_tokens",
-                     (json_int_t)(prompt + output), "prompt_tokens_details", "cached_tokens",
-                     (json_int_t)cache_read);
+    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
 }
 
-static int append_dump(json_t *j, seam_buf *out)
+static void write_usage(seam_jw *w, long long input, long long cache_read, long long cache_create,
+                        long long output)
 {
-    size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT);
-    if (!n) return -1;
-    if (seam_buf_reserve(out, n)) return -1;
-    n = json_dumpb(j, out->data + out->len, n, JSON_COMPACT);
-    out->len += n;
-    out->data[out->len] = '\0';
+    long long prompt = add(add(input, cache_read), cache_create);
+    seam_jw_obj(w);
+    seam_jw_key(w, "prompt_tokens");
+    seam_jw_int(w, prompt);
+    seam_jw_key(w, "completion_tokens");
+    seam_jw_int(w, output);
+    seam_jw_key(w, "total_tokens");
+    seam_jw_int(w, add(prompt, output));
+    seam_jw_key(w, "prompt_tokens_details");
+    seam_jw_obj(w);
+    seam_jw_key(w, "cached_tokens");
+    seam_jw_int(w, cache_read);
+    seam_jw_end(w);
+    seam_jw_end(w);
+}
+
+/* Checks the content blocks and counts the text and tool_use ones, so the
+ * answer can be written in one pass.  Returns 0, or -1 when malformed. */
+static int count_blocks(const seam_jdoc *d, seam_jv content, size_t *texts, size_t *calls)
+{
+    size_t i;
+    seam_jv b;
+    *texts = *calls = 0;
+    seam_jarr_foreach(content, i, b)
+    {
+        seam_jv type = seam_jget(d, b, "type");
+        if (!seam_jis(type, SEAM_JSTRING)) return -1;
+        if (str_is(d, type, "text")) {
+            if (!seam_jis(seam_jget(d, b, "text"), SEAM_JSTRING)) return -1;
+            ++*texts;
+        } else if (str_is(d, type, "tool_use")) {
+            if (!seam_jis(seam_jget(d, b, "id"), SEAM_JSTRING) ||
+                !seam_jis(seam_jget(d, b, "name"), SEAM_JSTRING))
+                return -1;
+            ++*calls;
+        } /* thinking, redacted_thinking, server tools: no place in OpenAI's format */
+    }
     return 0;
+}
+
+/* The text blocks joined into one string: escaped bodies concatenate. */
+static void write_text(seam_jw *w, const seam_jdoc *d, seam_jv content)
+{
+    size_t i, n;
+    seam_jv b;
+    seam_jw_str_begin(w);
+    seam_jarr_foreach(content, i, b)
+    {
+        if (!str_is(d, seam_jget(d, b, "type"), "text")) continue;
+        const char *s = seam_jstr(d, seam_jget(d, b, "text"), &n);
+        seam_jw_str_add_escaped(w, s, n);
+    }
+    seam_jw_str_end(w);
+}
+
+/* tool_use blocks -> tool_calls, the input as the arguments string. */
+static void write_calls(seam_jw *w, const seam_jdoc *d, seam_jv content)
+{
+    size_t i;
+    seam_jv b;
+    seam_jw_arr(w);
+    seam_jarr_foreach(content, i, b)
+    {
+        if (!str_is(d, seam_jget(d, b, "type"), "tool_use")) continue;
+        seam_jv input = seam_jget(d, b, "input");
+        seam_jw_obj(w);
+        seam_jw_key(w, "id");
+        seam_jw_value(w, d, seam_jget(d, b, "id"));
+        seam_jw_key(w, "type");
+        seam_jw_cstr(w, "function");
+        seam_jw_key(w, "function");
+        seam_jw_obj(w);
+        seam_jw_key(w, "name");
+        seam_jw_value(w, d, seam_jget(d, b, "name"));
+        seam_jw_key(w, "arguments");
+        if (input)
+            seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
+        else
+            seam_jw_cstr(w, "{}");
+        seam_jw_end(w);
+        seam_jw_end(w);
+    }
+    seam_jw_end(w);
+}
+
+/* A chat.completion from an Anthropic message.  Returns 0, or -1 when the
+ * message is malformed or the output does not fit. */
+static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_buf *out)
+{
+    seam_jv msg = seam_jroot(d);
+    seam_jv content = seam_jget(d, msg, "content");
+    seam_jv id = seam_jget(d, msg, "id");
+    seam_jv model = seam_jget(d, msg, "model");
+    seam_jv usage = seam_jget(d, msg, "usage");
+    size_t texts, calls;
+    if (!seam_jis(msg, SEAM_JOBJECT) || !seam_jis(content, SEAM_JARRAY) ||
+        !seam_jis(id, SEAM_JSTRING) || count_blocks(d, content, &texts, &calls))
+        return -1;
+    seam_jw w;
+    seam_jw_init(&w, out);
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "id");
+    seam_jw_value(&w, d, id);
+    seam_jw_key(&w, "object");
+    seam_jw_cstr(&w, "chat.completion");
+    seam_jw_key(&w, "created");
+    seam_jw_int(&w, (long long)time(NULL));
+    seam_jw_key(&w, "model");
+    if (seam_jis(model, SEAM_JSTRING))
+        seam_jw_value(&w, d, model);
+    else
+        seam_jw_cstr(&w, st->model ? st->model : "");
+    seam_jw_key(&w, "choices");
+    seam_jw_arr(&w);
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "index");
+    seam_jw_int(&w, 0);
+    seam_jw_key(&w, "message");
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "role");
+    seam_jw_cstr(&w, "assistant");
+    seam_jw_key(&w, "content");
+    if (texts)
+        write_text(&w, d, content);
+    else if (calls) /* only tool calls: OpenAI's content is null */
+        seam_jw_null(&w);
+    else
+        seam_jw_cstr(&w, "");
+    seam_jw_key(&w, "refusal");
+    seam_jw_null(&w);
+    if (calls) {
+        seam_jw_key(&w, "tool_calls");
+        write_calls(&w, d, content);
+    }
+    seam_jw_end(&w);
+    seam_jw_key(&w, "logprobs");
+    seam_jw_null(&w);
+    seam_jw_key(&w, "finish_reason");
+    seam_jw_cstr(&w, finish_reason(d, seam_jget(d, msg, "stop_reason")));
+    seam_jw_end(&w);
+    seam_jw_end(&w);
+    seam_jw_key(&w, "usage");
+    write_usage(&w, count(d, usage, "input_tokens"), count(d, usage, "cache_read_input_tokens"),
+                count(d, usage, "cache_creation_input_tokens"), count(d, usage, "output_tokens"));
+    seam_jw_end(&w);
+    return seam_jw_error(&w) ? -1 : 0;
 }
 
 static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
 {
-    anthropic_state *st = state;
-    json_t *in = json_loadb(p, n, JSON_ALLOW_NUL, NULL);
-    json_t *res = NULL, *calls = NULL;
-    seam_buf text;
-    seam_buf_init(&text, n + 1);
-    int rc = -1, has_text = 0;
-    json_t *content = json_object_get(in, "content");
-    json_t *id = json_object_get(in, "id");
-    if (!json_is_object(in) || !json_is_array(content) || !json_is_string(id)) goto done;
-    if (!(calls = json_array())) goto done;
-    size_t i;
-    json_t *b;
-    json_array_foreach(content, i, b)
-    {
-        json_t *type = json_object_get(b, "type");
-        if (!json_is_string(type)) goto done;
-        if (str_is(type, "text")) {
-            json_t *t = json_object_get(b, "text");
-            if (!json_is_string(t)) goto done;
-            if (seam_buf_append(&text, json_string_value(t), json_string_length(t))) goto done;
-            has_text = 1;
-        } else if (str_is(type, "tool_use")) {
-            json_t *tid = json_object_get(b, "id"), *name = json_object_get(b, "name");
-            json_t *input = json_object_get(b, "input");
-            if (!json_is_string(tid) || !json_is_string(name)) goto done;
-            char *args = input ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");
-            if (!args) goto done;
-            json_t *call = json_pack("{s:O,s:s,s:{s:O,s:s}}", "id", tid, "type", "function",
-                                     "function", "name", name, "arguments", args);
-            free(args);
-            if (!call || json_array_append_new(calls, call)) goto done;
-        } /* thinking, redacted_thinking, server tools: no place in OpenAI's format */
-    }
-    json_t *model = json_object_get(in, "model");
-    json_t *msg = json_pack("{s:s,s:o,s:n}", "role", "assistant", "content",
-                            has_text ? json_stringn(text.data ? text.data : "", text.len)
-                            : json_array_size(calls) ? json_null()
-                                                     : json_string(""),
-                            "refusal");
-    if (!msg) goto done;
-    if (json_array_size(calls) && json_object_set(msg, "tool_calls", calls)) {
-        json_decref(msg);
-        goto done;
-    }
-    json_t *usage = json_object_get(in, "usage");
-    const char *mname = json_is_string(model) ? json_string_value(model)
-                        : st->model           ? st->model
-                                              : "";
-    size_t mlen = json_is_string(model) ? json_string_length(model) : strlen(mname);
-    res = json_pack(
-        "{s:O,s:s,s:I,s:s%,s:[{s:i,s:o,s:n,s:s}],s:o}", "id", id, "object", "chat.completion",
-        "created", (json_int_t)time(NULL), "model", mname, mlen, "choices", "index", 0, "message",
-        msg, "logprobs", "finish_reason", finish_reason(json_object_get(in, "stop_reason")),
-        "usage",
-        usage_json(count(usage, "input_tokens"), count(usage, "cache_read_input_tokens"),
-                   count(usage, "cache_creation_input_tokens"), count(usage, "output_tokens")));
-    if (res && append_dump(res, out) == 0) rc = 0;
-done:
-    seam_buf_free(&text);
-    json_decref(calls);
-    json_decref(res);
-    json_decref(in);
+    seam_jdoc d;
+    size_t start = out->len;
+    int rc = -1;
+    seam_buf_reserve(out, n + OUT_SLACK); /* the answer is about the message's size */
+    if (seam_jdoc_parse(&d, p, n, NULL) == 0) rc = write_completion(state, &d, out);
+    seam_jdoc_free(&d);
+    if (rc) truncate_to(out, start);
     return rc;
 }
 
@@ -1004,30 +1251,48 @@ static const char *status_type(int status)
 /* {"error":{"message","type","param":null,"code":null}} from Anthropic's
  * {"type":"error","error":{"type","message"}}, or from the status alone when
  * the body is not that (a proxy's HTML page, say). */
-static int error_json(int status, json_t *err, seam_buf *out)
-{
-    json_t *type = json_object_get(err, "type");
-    json_t *message = json_object_get(err, "message");
-    char fallback[64];
-    snprintf(fallback, sizeof fallback, "Anthropic returned HTTP %d", status);
-    json_t *o = json_pack("{s:{s:s,s:s,s:n,s:n}}", "error", "message",
-                          json_is_string(message) ? json_string_value(message) : fallback, "type",
-                          json_is_string(type) ? json_string_value(type) : status_type(status),
-                          "param", "code");
-    int rc = o ? append_dump(o, out) : -1;
-    json_decref(o);
-    return rc;
-}
-
 static int error(int status, const char *p, size_t n, seam_buf *out)
 {
-    json_t *in = json_loadb(p, n, JSON_ALLOW_NUL, NULL);
-    int rc = error_json(status, json_object_get(in, "error"), out);
-    json_decref(in);
-    return rc;
+    seam_jdoc d;
+    seam_jv err = NULL;
+    if (seam_jdoc_parse(&d, p, n, NULL) == 0) err = seam_jget(&d, seam_jroot(&d), "error");
+    seam_jv type = seam_jget(&d, err, "type");
+    seam_jv message = seam_jget(&d, err, "message");
+    size_t start = out->len;
+    seam_jw w;
+    seam_jw_init(&w, out);
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "error");
+    seam_jw_obj(&w);
+    seam_jw_key(&w, "message");
+    if (seam_jis(message, SEAM_JSTRING)) {
+        seam_jw_value(&w, &d, message);
+    } else {
+        char fallback[64];
+        snprintf(fallback, sizeof fallback, "Anthropic returned HTTP %d", status);
+        seam_jw_cstr(&w, fallback);
+    }
+    seam_jw_key(&w, "type");
+    if (seam_jis(type, SEAM_JSTRING))
+        seam_jw_value(&w, &d, type);
+    else
+        seam_jw_cstr(&w, status_type(status));
+    seam_jw_key(&w, "param");
+    seam_jw_null(&w);
+    seam_jw_key(&w, "code");
+    seam_jw_null(&w);
+    seam_jw_end(&w);
+    seam_jw_end(&w);
+    seam_jdoc_free(&d);
+    if (!seam_jw_error(&w)) return 0;
+    truncate_to(out, start);
+    return -1;
 }
 
 /* ---- stream: Anthropic SSE -> OpenAI chunks ---- */
+
+/* Each chunk is written as text around the shared head (an open fragment
+ * the writer cannot hold), with vendor strings copied as they came. */
 
 #define EV_PROTOCOL 2 /* the vendor sent something malformed */
 #define EV_END      3 /* message_stop or error: read no further */
@@ -1042,6 +1307,7 @@ static void ws(anthropic_state *st, const char *s)
     w(st, s, strlen(s));
 }
 
+/* Plain text as a JSON string. */
 static void wstr(anthropic_state *st, const char *s, size_t n)
 {
     w(st, "\"", 1);
@@ -1049,11 +1315,21 @@ static void wstr(anthropic_state *st, const char *s, size_t n)
     w(st, "\"", 1);
 }
 
+/* A value of the event, as written. */
+static void wval(anthropic_state *st, const seam_jdoc *d, seam_jv v)
+{
+    w(st, seam_jraw(d, v), v->len);
+}
+
 static void wint(anthropic_state *st, long long v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", v);
-    w(st, tmp, (size_t)n);
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) *--p = '-';
+    w(st, p, (size_t)(e - p));
 }
 
 /* data: {head}{"index":0,"delta": — the delta object follows. */
@@ -1077,23 +1353,24 @@ static void choice_close(anthropic_state *st, const char *finish)
     ws(st, "}]}\n\n");
 }
 
-static void emit_text(anthropic_state *st, json_t *text)
+static void emit_text(anthropic_state *st, const seam_jdoc *d, seam_jv text)
 {
-    if (!json_string_length(text)) return;
+    if (!str_len(text)) return;
     choice_open(st);
     ws(st, "{\"content\":");
-    wstr(st, json_string_value(text), json_string_length(text));
+    wval(st, d, text);
     ws(st, "}");
     choice_close(st, NULL);
 }
 
-static void emit_args(anthropic_state *st, int tool, const char *s, size_t n)
+/* A piece of a call's arguments; piece is a JSON string as written. */
+static void emit_args(anthropic_state *st, int tool, const char *piece, size_t n)
 {
     choice_open(st);
     ws(st, "{\"tool_calls\":[{\"index\":");
     wint(st, tool);
     ws(st, ",\"function\":{\"arguments\":");
-    wstr(st, s, n);
+    w(st, piece, n);
     ws(st, "}}]}");
     choice_close(st, NULL);
 }
@@ -1107,47 +1384,54 @@ static void emit_finish(anthropic_state *st, const char *reason)
     choice_close(st, reason);
 }
 
-static void emit_error(anthropic_state *st, json_t *err)
+static void emit_error(anthropic_state *st, const seam_jdoc *d, seam_jv err)
 {
-    json_t *type = json_object_get(err, "type");
-    json_t *message = json_object_get(err, "message");
-    const char *m = json_is_string(message) ? json_string_value(message)
-                                            : "Anthropic's stream reported an error";
-    const char *t = json_is_string(type) ? json_string_value(type) : "api_error";
+    seam_jv type = seam_jget(d, err, "type");
+    seam_jv message = seam_jget(d, err, "message");
     ws(st, "data: {\"error\":{\"message\":");
-    wstr(st, m, strlen(m));
+    if (seam_jis(message, SEAM_JSTRING))
+        wval(st, d, message);
+    else
+        ws(st, "\"Anthropic's stream reported an error\"");
     ws(st, ",\"type\":");
-    wstr(st, t, strlen(t));
+    if (seam_jis(type, SEAM_JSTRING))
+        wval(st, d, type);
+    else
+        ws(st, "\"api_error\"");
     ws(st, ",\"param\":null,\"code\":null}}\n\n");
 }
 
-static void read_usage(anthropic_state *st, json_t *usage)
+static void read_usage(anthropic_state *st, const seam_jdoc *d, seam_jv usage)
 {
     static const char *const keys[] = {"input_tokens", "cache_read_input_tokens",
                                        "cache_creation_input_tokens", "output_tokens"};
     long long *dst[] = {&st->input, &st->cache_read, &st->cache_create, &st->output};
+    long long v;
     for (int i = 0; i < 4; i++)
-        if (json_is_integer(json_object_get(usage, keys[i]))) *dst[i] = count(usage, keys[i]);
+        if (seam_jint(d, seam_jget(d, usage, keys[i]), &v) == 0) *dst[i] = v > 0 ? v : 0;
 }
 
-static int message_start(anthropic_state *st, json_t *ev)
+static int message_start(anthropic_state *st, const seam_jdoc *d, seam_jv ev)
 {
-    json_t *msg = json_object_get(ev, "message");
-    json_t *id = json_object_get(msg, "id");
-    json_t *model = json_object_get(msg, "model");
-    if (st->started || !json_is_string(id)) return EV_PROTOCOL;
+    seam_jv msg = seam_jget(d, ev, "message");
+    seam_jv id = seam_jget(d, msg, "id");
+    seam_jv model = seam_jget(d, msg, "model");
+    if (st->started || !seam_jis(id, SEAM_JSTRING)) return EV_PROTOCOL;
     st->started = 1;
-    read_usage(st, json_object_get(msg, "usage"));
-    const char *m = json_is_string(model) ? json_string_value(model) : st->model ? st->model : "";
-    size_t mlen = json_is_string(model) ? json_string_length(model) : strlen(m);
+    read_usage(st, d, seam_jget(d, msg, "usage"));
     seam_buf *out = st->out;
     st->out = &st->head; /* the prefix every chunk shares */
     ws(st, "{\"id\":");
-    wstr(st, json_string_value(id), json_string_length(id));
+    wval(st, d, id);
     ws(st, ",\"object\":\"chat.completion.chunk\",\"created\":");
     wint(st, (long long)time(NULL));
     ws(st, ",\"model\":");
-    wstr(st, m, mlen);
+    if (seam_jis(model, SEAM_JSTRING))
+        wval(st, d, model);
+    else if (st->model)
+        wstr(st, st->model, strlen(st->model));
+    else
+        ws(st, "\"\"");
     ws(st, ",\"choices\":[");
     st->out = out;
     choice_open(st);
@@ -1157,13 +1441,12 @@ static int message_start(anthropic_state *st, json_t *ev)
 }
 
 /* The block an event names, or NULL. */
-static block_info *block_at(anthropic_state *st, json_t *ev, int create)
+static block_info *block_at(anthropic_state *st, const seam_jdoc *d, seam_jv ev, int create)
 {
-    json_t *index = json_object_get(ev, "index");
-    if (!json_is_integer(index) || json_integer_value(index) < 0 ||
-        json_integer_value(index) >= MAX_BLOCKS)
+    long long index;
+    if (seam_jint(d, seam_jget(d, ev, "index"), &index) != 0 || index < 0 || index >= MAX_BLOCKS)
         return NULL;
-    size_t i = (size_t)json_integer_value(index);
+    size_t i = (size_t)index;
     if (i >= st->nblocks) {
         if (!create) return NULL;
         size_t n = i + 1 > st->nblocks * 2 ? i + 1 : st->nblocks * 2;
@@ -1177,60 +1460,59 @@ static block_info *block_at(anthropic_state *st, json_t *ev, int create)
     return &st->blocks[i];
 }
 
-static int block_start(anthropic_state *st, json_t *ev)
+static int block_start(anthropic_state *st, const seam_jdoc *d, seam_jv ev)
 {
-    block_info *b = block_at(st, ev, 1);
-    json_t *cb = json_object_get(ev, "content_block");
-    json_t *type = json_object_get(cb, "type");
-    if (!b || b->begun || !json_is_string(type)) return EV_PROTOCOL;
+    block_info *b = block_at(st, d, ev, 1);
+    seam_jv cb = seam_jget(d, ev, "content_block");
+    seam_jv type = seam_jget(d, cb, "type");
+    if (!b || b->begun || !seam_jis(type, SEAM_JSTRING)) return EV_PROTOCOL;
     b->begun = 1;
-    if (str_is(type, "text")) {
-        json_t *text = json_object_get(cb, "text");
-        if (json_is_string(text)) emit_text(st, text);
-    } else if (str_is(type, "tool_use")) {
-        json_t *id = json_object_get(cb, "id"), *name = json_object_get(cb, "name");
-        if (!json_is_string(id) || !json_is_string(name)) return EV_PROTOCOL;
+    if (str_is(d, type, "text")) {
+        emit_text(st, d, seam_jget(d, cb, "text"));
+    } else if (str_is(d, type, "tool_use")) {
+        seam_jv id = seam_jget(d, cb, "id"), name = seam_jget(d, cb, "name");
+        if (!seam_jis(id, SEAM_JSTRING) || !seam_jis(name, SEAM_JSTRING)) return EV_PROTOCOL;
         b->tool = st->ntools++;
         choice_open(st);
         ws(st, "{\"tool_calls\":[{\"index\":");
         wint(st, b->tool);
         ws(st, ",\"id\":");
-        wstr(st, json_string_value(id), json_string_length(id));
+        wval(st, d, id);
         ws(st, ",\"type\":\"function\",\"function\":{\"name\":");
-        wstr(st, json_string_value(name), json_string_length(name));
+        wval(st, d, name);
         ws(st, ",\"arguments\":\"\"}}]}");
         choice_close(st, NULL);
     }
     return 0;
 }
 
-static int block_delta(anthropic_state *st, json_t *ev)
+static int block_delta(anthropic_state *st, const seam_jdoc *d, seam_jv ev)
 {
-    block_info *b = block_at(st, ev, 0);
-    json_t *delta = json_object_get(ev, "delta");
-    json_t *type = json_object_get(delta, "type");
-    if (!b || !b->begun || !json_is_string(type)) return EV_PROTOCOL;
-    if (str_is(type, "text_delta")) {
-        json_t *text = json_object_get(delta, "text");
-        if (!json_is_string(text)) return EV_PROTOCOL;
-        emit_text(st, text);
-    } else if (str_is(type, "input_json_delta") && b->tool >= 0) {
-        json_t *pj = json_object_get(delta, "partial_json");
-        if (!json_is_string(pj)) return EV_PROTOCOL;
-        if (json_string_length(pj)) {
-            emit_args(st, b->tool, json_string_value(pj), json_string_length(pj));
+    block_info *b = block_at(st, d, ev, 0);
+    seam_jv delta = seam_jget(d, ev, "delta");
+    seam_jv type = seam_jget(d, delta, "type");
+    if (!b || !b->begun || !seam_jis(type, SEAM_JSTRING)) return EV_PROTOCOL;
+    if (str_is(d, type, "text_delta")) {
+        seam_jv text = seam_jget(d, delta, "text");
+        if (!seam_jis(text, SEAM_JSTRING)) return EV_PROTOCOL;
+        emit_text(st, d, text);
+    } else if (str_is(d, type, "input_json_delta") && b->tool >= 0) {
+        seam_jv pj = seam_jget(d, delta, "partial_json");
+        if (!seam_jis(pj, SEAM_JSTRING)) return EV_PROTOCOL;
+        if (str_len(pj)) {
+            emit_args(st, b->tool, seam_jraw(d, pj), pj->len);
             b->args = 1;
         }
     } /* thinking, signature, citations: no place in OpenAI's format */
     return 0;
 }
 
-static int block_stop(anthropic_state *st, json_t *ev)
+static int block_stop(anthropic_state *st, const seam_jdoc *d, seam_jv ev)
 {
-    block_info *b = block_at(st, ev, 0);
+    block_info *b = block_at(st, d, ev, 0);
     if (!b || !b->begun) return EV_PROTOCOL;
     if (b->tool >= 0 && !b->args) { /* a call without arguments: OpenAI sends "{}" */
-        emit_args(st, b->tool, "{}", 2);
+        emit_args(st, b->tool, "\"{}\"", 4);
         b->args = 1;
     }
     return 0;
@@ -1238,7 +1520,7 @@ static int block_stop(anthropic_state *st, json_t *ev)
 
 static void emit_usage(anthropic_state *st)
 {
-    long long prompt = st->input + st->cache_read + st->cache_create;
+    long long prompt = add(add(st->input, st->cache_read), st->cache_create);
     w(st, "data: ", 6);
     w(st, st->head.data, st->head.len);
     ws(st, "],\"usage\":{\"prompt_tokens\":");
@@ -1246,52 +1528,59 @@ static void emit_usage(anthropic_state *st)
     ws(st, ",\"completion_tokens\":");
     wint(st, st->output);
     ws(st, ",\"total_tokens\":");
-    wint(st, prompt + st->output);
+    wint(st, add(prompt, st->output));
     ws(st, ",\"prompt_tokens_details\":{\"cached_tokens\":");
     wint(st, st->cache_read);
     ws(st, "}}}\n\n");
+}
+
+/* One event, already parsed; returns 0, EV_PROTOCOL or EV_END. */
+static int dispatch(anthropic_state *st, const seam_jdoc *d, seam_jv ev)
+{
+    seam_jv type = seam_jget(d, ev, "type");
+    if (!seam_jis(type, SEAM_JSTRING)) return EV_PROTOCOL;
+    if (str_is(d, type, "error")) {
+        emit_error(st, d, seam_jget(d, ev, "error"));
+        st->failed = 1;
+        return EV_END;
+    }
+    if (str_is(d, type, "ping")) return 0;
+    if (str_is(d, type, "message_start")) return message_start(st, d, ev);
+    int content_start = str_is(d, type, "content_block_start");
+    int content_delta = !content_start && str_is(d, type, "content_block_delta");
+    int content_stop = !content_start && !content_delta && str_is(d, type, "content_block_stop");
+    int delta = str_is(d, type, "message_delta");
+    int stop = !delta && str_is(d, type, "message_stop");
+    if (!st->started && (content_start || content_delta || content_stop || delta || stop))
+        return EV_PROTOCOL; /* these belong to a started message */
+    if (content_start) return block_start(st, d, ev);
+    if (content_delta) return block_delta(st, d, ev);
+    if (content_stop) return block_stop(st, d, ev);
+    if (delta) {
+        read_usage(st, d, seam_jget(d, ev, "usage"));
+        seam_jv reason = seam_jget(d, seam_jget(d, ev, "delta"), "stop_reason");
+        if (seam_jis(reason, SEAM_JSTRING)) emit_finish(st, finish_reason(d, reason));
+        return 0;
+    }
+    if (stop) {
+        emit_finish(st, "stop"); /* when no message_delta said why */
+        if (st->include_usage) emit_usage(st);
+        ws(st, "data: [DONE]\n\n");
+        st->stopped = 1;
+        return EV_END;
+    }
+    return 0; /* an event type this file does not know */
 }
 
 static int on_event(void *ud, const seam_sse_event *sev)
 {
     anthropic_state *st = ud;
     if (!sev->data) return 0; /* a comment or keep-alive */
-    json_t *ev = json_loadb(sev->data, sev->data_len, JSON_ALLOW_NUL, NULL);
-    json_t *type = json_object_get(ev, "type");
-    int rc = 0;
-    if (!json_is_string(type)) {
-        rc = EV_PROTOCOL;
-    } else if (str_is(type, "error")) {
-        emit_error(st, json_object_get(ev, "error"));
-        st->failed = 1;
-        rc = EV_END;
-    } else if (str_is(type, "ping")) {
-        rc = 0;
-    } else if (str_is(type, "message_start")) {
-        rc = message_start(st, ev);
-    } else if (!st->started &&
-               (str_is(type, "content_block_start") || str_is(type, "content_block_delta") ||
-                str_is(type, "content_block_stop") || str_is(type, "message_delta") ||
-                str_is(type, "message_stop"))) {
-        rc = EV_PROTOCOL; /* these belong to a started message */
-    } else if (str_is(type, "content_block_start")) {
-        rc = block_start(st, ev);
-    } else if (str_is(type, "content_block_delta")) {
-        rc = block_delta(st, ev);
-    } else if (str_is(type, "content_block_stop")) {
-        rc = block_stop(st, ev);
-    } else if (str_is(type, "message_delta")) {
-        read_usage(st, json_object_get(ev, "usage"));
-        json_t *reason = json_object_get(json_object_get(ev, "delta"), "stop_reason");
-        if (json_is_string(reason)) emit_finish(st, finish_reason(reason));
-    } else if (str_is(type, "message_stop")) {
-        emit_finish(st, "stop"); /* when no message_delta said why */
-        if (st->include_usage) emit_usage(st);
-        ws(st, "data: [DONE]\n\n");
-        st->stopped = 1;
-        rc = EV_END;
-    }
-    json_decref(ev);
+    seam_jdoc d;
+    int rc = EV_PROTOCOL;
+    if (seam_jdoc_parse(&d, sev->data, sev->data_len, NULL) == 0)
+        rc = dispatch(st, &d, seam_jroot(&d));
+    seam_jdoc_free(&d);
     if (st->werr) return EV_PROTOCOL;
     return rc;
 }
@@ -1344,8 +1633,8 @@ static void destroy(seam_provider *p)
     anthropic_provider *ap = (anthropic_provider *)p;
     if (!ap) return;
     seam_http_target_free(ap->messages);
-    free(ap->key);
-    free(ap->version);
+    free(ap->key_line);
+    free(ap->version_line);
     free(ap);
 }
 
@@ -1364,9 +1653,16 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     ap->messages = seam_http_target_new(url, err, errlen);
     free(url);
     if (!ap->messages) goto fail;
-    ap->version = strdup(conf->api_version ? conf->api_version : DEFAULT_VERSION);
-    if (!ap->version) goto nomem;
-    if (conf->api_key && !(ap->key = strdup(conf->api_key))) goto nomem;
+    /* the header lines are the same for every request: built once */
+    if (asprintf(&ap->version_line, "anthropic-version: %s",
+                 conf->api_version ? conf->api_version : DEFAULT_VERSION) < 0) {
+        ap->version_line = NULL;
+        goto nomem;
+    }
+    if (conf->api_key && asprintf(&ap->key_line, "x-api-key: %s", conf->api_key) < 0) {
+        ap->key_line = NULL;
+        goto nomem;
+    }
     *out = &ap->base;
     return 0;
 nomem:

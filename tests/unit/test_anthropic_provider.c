@@ -625,6 +625,106 @@ static void test_req_refusals(void **state)
     call_end(&c);
 }
 
+/* Strings pass through still escaped, and come out meaning the same. */
+static void test_req_escapes(void **state)
+{
+    call c;
+    json_t *b = translate(
+        &c,
+        "{\"messages\":["
+        "{\"role\":\"system\",\"content\":\"Be \\\"terse\\\"\\t\\u00e9\"},"
+        "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"line\\n\"},"
+        "{\"type\":\"text\",\"text\":\"\\ud83d\\ude00\"}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\\\\b\\/c\\u0001d\"},"
+        "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image\\/png;base64,iVBO\\/w==\"}},"
+        "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https:\\/\\/x.test\\/a b.png\"}}]},"
+        "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"t\\u0031\",\"type\":\"function\","
+        "\"function\":{\"name\":\"f\",\"arguments\":"
+        "\"\\n {\\\"q\\\": \\\"Z\\u00fcrich \\\\\\\"CH\\\\\\\"\\\", \\\"n\\\": [1.50, "
+        "-0]}\\n\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"t1\",\"content\":\"\\u00e9t\\u00e9\"}],"
+        "\"stop\":[\"\\n\\nHuman:\"],\"user\":\"u\\u0031\"}");
+    assert_string_equal(sget(b, "system"), "Be \"terse\"\t\xc3\xa9\n\nline\n\xf0\x9f\x98\x80");
+    json_t *t = jget(b, "messages.0.content.0.text");
+    assert_int_equal(json_string_length(t), 7);
+    assert_memory_equal(json_string_value(t), "a\\b/c\1d", 7);
+    assert_string_equal(sget(b, "messages.0.content.1.source.media_type"), "image/png");
+    assert_string_equal(sget(b, "messages.0.content.1.source.data"), "iVBO/w==");
+    assert_string_equal(sget(b, "messages.0.content.2.source.url"), "https://x.test/a b.png");
+    assert_string_equal(sget(b, "messages.1.content.0.id"), "t1");
+    assert_string_equal(sget(b, "messages.1.content.0.input.q"), "Z\xc3\xbcrich \"CH\"");
+    assert_true(json_real_value(jget(b, "messages.1.content.0.input.n.0")) == 1.5);
+    assert_string_equal(sget(b, "messages.2.content.0.content"), "\xc3\xa9t\xc3\xa9");
+    assert_string_equal(sget(b, "stop_sequences.0"), "\n\nHuman:");
+    assert_string_equal(sget(b, "metadata.user_id"), "u1");
+    /* copied, not decoded and re-encoded: the client's escapes are still there */
+    assert_non_null(strstr(c.out.body.data, "\"a\\\\b\\/c\\u0001d\""));
+    call_end(&c);
+
+    /* an escaped data: URL of a PDF is read after decoding */
+    b = translate(&c, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":"
+                      "{\"file_data\":\"data:application\\/pdf;base64,JVBE\\/x==\"}}]}]}");
+    assert_string_equal(sget(b, "messages.0.content.0.source.media_type"), "application/pdf");
+    assert_string_equal(sget(b, "messages.0.content.0.source.data"), "JVBE/x==");
+    call_end(&c);
+    expect_refused("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
+                   "\"image_url\":{\"url\":\"d\\u0061ta:image/png,raw\"}}]}]}",
+                   "messages[0].content[0].image_url.url");
+}
+
+/* Numbers reach Anthropic as the client wrote them. */
+static void test_req_numbers_as_written(void **state)
+{
+    call c;
+    translate(&c, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":0.7,"
+                  "\"top_p\":1E-1,\"top_k\":40,\"max_completion_tokens\":1024}");
+    const char *body = c.out.body.data;
+    assert_non_null(strstr(body, "\"temperature\":0.7"));
+    assert_non_null(strstr(body, "\"top_p\":1E-1"));
+    assert_non_null(strstr(body, "\"top_k\":40"));
+    assert_non_null(strstr(body, "\"max_tokens\":1024"));
+    call_end(&c);
+
+    expect_refused("{\"messages\":[],\"max_tokens\":1.0}", "max_tokens");
+    expect_refused("{\"messages\":[],\"max_tokens\":99999999999999999999999}", "max_tokens");
+    expect_refused("{\"messages\":[],\"n\":1e0}", "n");
+}
+
+/* A repeated key means its last value, as for any JSON reader upstream;
+ * an escaped key is its decoded name. */
+static void test_req_repeated_and_escaped_keys(void **state)
+{
+    call c;
+    json_t *b = translate(&c, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2,"
+                              "\"n\":1,\"max_tokens\":5,\"max_tokens\":7,"
+                              "\"temper\\u0061ture\":0.5,\"stream_options\":null}");
+    assert_int_equal(iget(b, "max_tokens"), 7);
+    assert_true(json_real_value(jget(b, "temperature")) == 0.5);
+    call_end(&c);
+
+    b = translate(&c, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                      "{\"role\":\"user\",\"role\":\"assistant\",\"content\":\"y\"}]}");
+    assert_string_equal(sget(b, "messages.1.role"), "assistant");
+    call_end(&c);
+
+    expect_refused("{\"messages\":[],\"n\":1,\"n\":2}", "n");
+    expect_refused("{\"messages\":[],\"fr\\u006fb\":1}", "frob");
+    expect_refused("{\"messages\":[],\"\\u006e\":3}", "n");
+}
+
+/* A refused request leaves nothing in the output. */
+static void test_req_refused_writes_nothing(void **state)
+{
+    call c;
+    call_start(&c,
+               "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"user\","
+               "\"content\":[{\"type\":\"input_audio\"}]}]}",
+               0, SEAM_OP_CHAT);
+    assert_int_equal(c.rc, -1);
+    assert_int_equal(c.out.body.len, 0);
+    call_end(&c);
+}
+
 /* ---- JSON responses ---- */
 
 static json_t *respond(const char *fixture)
@@ -777,6 +877,64 @@ static void test_resp_malformed(void **state)
         seam_buf_free(&out);
         call_end(&c);
     }
+}
+
+/* Texts join still escaped; tool input becomes a compact arguments string. */
+static void test_resp_escapes(void **state)
+{
+    static const char body[] =
+        "{\"id\":\"msg_\\u0031\",\"model\":\"c\\u006caude\",\"content\":["
+        "{\"type\":\"text\",\"text\":\"Z\\u00fcrich \\\"CH\\\"\\n\"},"
+        "{\"type\":\"thinking\",\"thinking\":\"hmm\"},"
+        "{\"type\":\"text\",\"text\":\"\\ud83d\\ude00 \\/ done\"},"
+        "{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"f\",\"input\":"
+        "{ \"a\" : [ 1.50 , \"x y\\n\" ] ,\n \"b\":{} }}],"
+        "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":9223372036854775807,"
+        "\"cache_read_input_tokens\":5,\"output_tokens\":1}}";
+    call c;
+    call_start(&c, "{\"messages\":[]}", 0, SEAM_OP_CHAT);
+    seam_buf out;
+    seam_buf_init(&out, 1 << 20);
+    assert_int_equal(ops->response(c.state, &c.req, body, sizeof body - 1, &out), 0);
+    json_t *r = parse(out.data, out.len);
+    assert_string_equal(sget(r, "id"), "msg_1");
+    assert_string_equal(sget(r, "model"), "claude");
+    assert_string_equal(sget(r, "choices.0.message.content"),
+                        "Z\xc3\xbcrich \"CH\"\n\xf0\x9f\x98\x80 / done");
+    assert_string_equal(sget(r, "choices.0.message.tool_calls.0.function.arguments"),
+                        "{\"a\":[1.50,\"x y\\n\"],\"b\":{}}");
+    /* counts past the largest integer saturate instead of wrapping */
+    assert_true(iget(r, "usage.prompt_tokens") == 9223372036854775807LL);
+    assert_true(iget(r, "usage.total_tokens") == 9223372036854775807LL);
+    json_decref(r);
+    seam_buf_free(&out);
+    call_end(&c);
+}
+
+/* A malformed answer leaves what the output held before untouched. */
+static void test_resp_failure_writes_nothing(void **state)
+{
+    call c;
+    call_start(&c, "{\"messages\":[]}", 0, SEAM_OP_CHAT);
+    seam_buf out;
+    seam_buf_init(&out, 1 << 20);
+    seam_buf_append(&out, "kept", 4);
+    static const char bad[] = "{\"id\":\"m\",\"content\":[{\"type\":\"text\",\"text\":\"x\"},"
+                              "{\"type\":\"tool_use\",\"id\":\"t\"}]}";
+    assert_int_equal(ops->response(c.state, &c.req, bad, sizeof bad - 1, &out), -1);
+    assert_int_equal(out.len, 4);
+    assert_string_equal(out.data, "kept");
+    /* an output that does not fit fails whole, too */
+    seam_buf small;
+    seam_buf_init(&small, 64);
+    size_t n;
+    char *text = load("resp_text.json", &n);
+    assert_int_equal(ops->response(c.state, &c.req, text, n, &small), -1);
+    assert_int_equal(small.len, 0);
+    free(text);
+    seam_buf_free(&small);
+    seam_buf_free(&out);
+    call_end(&c);
 }
 
 static void test_errors(void **state)
@@ -1540,12 +1698,18 @@ int main(void)
         cmocka_unit_test(test_req_tool_calls_and_results),
         cmocka_unit_test(test_req_sampling),
         cmocka_unit_test(test_req_refusals),
+        cmocka_unit_test(test_req_escapes),
+        cmocka_unit_test(test_req_numbers_as_written),
+        cmocka_unit_test(test_req_repeated_and_escaped_keys),
+        cmocka_unit_test(test_req_refused_writes_nothing),
         cmocka_unit_test(test_resp_text),
         cmocka_unit_test(test_resp_tools),
         cmocka_unit_test(test_resp_usage_cache),
         cmocka_unit_test(test_resp_thinking_dropped),
         cmocka_unit_test(test_resp_stop_reasons),
         cmocka_unit_test(test_resp_malformed),
+        cmocka_unit_test(test_resp_escapes),
+        cmocka_unit_test(test_resp_failure_writes_nothing),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_stream_text),
         cmocka_unit_test(test_stream_tools_usage),
