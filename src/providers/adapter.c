@@ -37,6 +37,16 @@ int seam_adapter_header(seam_adapter_out *out, const char *fmt, ...)
     return 0;
 }
 
+int seam_adapter_header_line(seam_adapter_out *out, const char *line)
+{
+    if (out->nheaders == SEAM_ADAPTER_MAX_HEADERS) return -1;
+    char *s = strdup(line);
+    if (!s) return -1;
+    out->headers[out->nheaders++] = s;
+    out->headers[out->nheaders] = NULL;
+    return 0;
+}
+
 void seam_adapter_refuse(const seam_provider *p, const seam_call_req *req, const char *field,
                          const char *why)
 {
@@ -49,7 +59,8 @@ static void call_free(seam_call *c)
 {
     if (c->state && c->ops->state_free) c->ops->state_free(c->state);
     free(c->state);
-    for (int i = 0; i < c->out.nheaders; i++) free(c->out.headers[i]);
+    for (int i = 0; i < c->out.nheaders; i++)
+        free(c->out.headers[i]);
     seam_http_target_free(c->out.owned_target);
     seam_buf_free(&c->out.body);
     seam_buf_free(&c->in);

@@ -16,9 +16,9 @@
 #define SEAM_ADAPTER_MAX_HEADERS 16
 
 typedef struct seam_adapter_out {
-    const seam_http_target *target; /* where the request goes */
-    seam_http_target *owned_target; /* set when made for this call; freed with it */
-    seam_buf body;                  /* the vendor's request body */
+    const seam_http_target *target;              /* where the request goes */
+    seam_http_target *owned_target;              /* set when made for this call; freed with it */
+    seam_buf body;                               /* the vendor's request body */
     char *headers[SEAM_ADAPTER_MAX_HEADERS + 1]; /* "Name: value", malloc'd, NULL-terminated */
     int nheaders;
 } seam_adapter_out;
@@ -26,6 +26,10 @@ typedef struct seam_adapter_out {
 /* Adds a header line (copied). Returns 0 or -1 when out of room/memory. */
 int seam_adapter_header(seam_adapter_out *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Adds a whole header line made once (at create) without formatting it
+ * per call.  Returns 0 or -1 when out of room/memory. */
+int seam_adapter_header_line(seam_adapter_out *out, const char *line);
 
 typedef struct seam_adapter_ops {
     /* Builds the vendor request from req (OpenAI format).  Returns 0, or -1

@@ -984,18 +984,6 @@ static int translate_body(xl *x, const seam_jdoc *d, seam_buf *body)
     return 0;
 }
 
-/* Adds a whole header line (copied): seam_adapter_header without its
- * printf, since every line of ours is known before the request. */
-static int add_header(seam_adapter_out *out, const char *line)
-{
-    if (out->nheaders == SEAM_ADAPTER_MAX_HEADERS) return -1;
-    char *s = strdup(line);
-    if (!s) return -1;
-    out->headers[out->nheaders++] = s;
-    out->headers[out->nheaders] = NULL;
-    return 0;
-}
-
 static int build(const seam_provider *p, const seam_call_req *req, void *state,
                  seam_adapter_out *out)
 {
@@ -1024,9 +1012,11 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     }
     seam_buf_init(&st->head, MAX_HEAD);
     out->target = ap->messages;
-    if ((ap->key_line && add_header(out, ap->key_line)) || add_header(out, ap->version_line) ||
-        add_header(out, "content-type: application/json") ||
-        add_header(out, req->stream ? "accept: text/event-stream" : "accept: application/json")) {
+    if ((ap->key_line && seam_adapter_header_line(out, ap->key_line)) ||
+        seam_adapter_header_line(out, ap->version_line) ||
+        seam_adapter_header_line(out, "content-type: application/json") ||
+        seam_adapter_header_line(out, req->stream ? "accept: text/event-stream"
+                                                  : "accept: application/json")) {
         nomem(&x);
         goto done;
     }
