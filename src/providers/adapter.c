@@ -40,9 +40,8 @@ int seam_adapter_header(seam_adapter_out *out, const char *fmt, ...)
 int seam_adapter_header_line(seam_adapter_out *out, const char *line)
 {
     if (out->nheaders == SEAM_ADAPTER_MAX_HEADERS) return -1;
-    char *s = strdup(line);
-    if (!s) return -1;
-    out->headers[out->nheaders++] = s;
+    out->borrowed |= 1u << out->nheaders;
+    out->headers[out->nheaders++] = (char *)line;
     out->headers[out->nheaders] = NULL;
     return 0;
 }
@@ -55,14 +54,22 @@ void seam_adapter_refuse(const seam_provider *p, const seam_call_req *req, const
                  p->conf->name, p->vt->type, field, why);
 }
 
+void seam_adapter_out_free(seam_adapter_out *out)
+{
+    for (int i = 0; i < out->nheaders; i++)
+        if (!(out->borrowed >> i & 1)) free(out->headers[i]);
+    out->nheaders = 0;
+    out->borrowed = 0;
+    seam_http_target_free(out->owned_target);
+    out->owned_target = NULL;
+    seam_buf_free(&out->body);
+}
+
 static void call_free(seam_call *c)
 {
     if (c->state && c->ops->state_free) c->ops->state_free(c->state);
     free(c->state);
-    for (int i = 0; i < c->out.nheaders; i++)
-        free(c->out.headers[i]);
-    seam_http_target_free(c->out.owned_target);
-    seam_buf_free(&c->out.body);
+    seam_adapter_out_free(&c->out);
     seam_buf_free(&c->in);
     seam_buf_free(&c->tmp);
     free(c);
@@ -168,6 +175,10 @@ seam_call *seam_adapter_start(seam_provider *p, const seam_adapter_ops *ops, con
     seam_buf_init(&c->out.body, MAX_VENDOR_BODY);
     seam_buf_init(&c->in, MAX_VENDOR_BODY);
     seam_buf_init(&c->tmp, MAX_VENDOR_BODY);
+    /* One allocation each for the usual sizes instead of a few doublings. */
+    if (seam_buf_reserve(&c->out.body, req->body_len + 512) ||
+        seam_buf_reserve(&c->in, 4096) || seam_buf_reserve(&c->tmp, 4096))
+        goto fail;
     if (ops->state_size && !(c->state = calloc(1, ops->state_size))) goto fail;
     if (ops->build(p, req, c->state, &c->out) != 0) goto fail;
     c->req.refuse = NULL; /* the caller's buffer does not outlive start() */

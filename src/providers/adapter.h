@@ -19,16 +19,21 @@ typedef struct seam_adapter_out {
     const seam_http_target *target;              /* where the request goes */
     seam_http_target *owned_target;              /* set when made for this call; freed with it */
     seam_buf body;                               /* the vendor's request body */
-    char *headers[SEAM_ADAPTER_MAX_HEADERS + 1]; /* "Name: value", malloc'd, NULL-terminated */
+    char *headers[SEAM_ADAPTER_MAX_HEADERS + 1]; /* "Name: value", NULL-terminated */
     int nheaders;
+    unsigned borrowed; /* bit i: headers[i] is not ours to free */
 } seam_adapter_out;
+
+/* Releases what build() put in out (headers, target, body). */
+void seam_adapter_out_free(seam_adapter_out *out);
 
 /* Adds a header line (copied). Returns 0 or -1 when out of room/memory. */
 int seam_adapter_header(seam_adapter_out *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Adds a whole header line made once (at create) without formatting it
- * per call.  Returns 0 or -1 when out of room/memory. */
+/* Adds a whole header line made once (at create, or a literal) that
+ * outlives the call: neither formatted nor copied per call.  Returns 0 or
+ * -1 when out of room. */
 int seam_adapter_header_line(seam_adapter_out *out, const char *line);
 
 typedef struct seam_adapter_ops {

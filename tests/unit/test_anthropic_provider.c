@@ -142,10 +142,7 @@ static void call_end(call *c)
 {
     ops->state_free(c->state);
     free(c->state);
-    for (int i = 0; i < c->out.nheaders; i++)
-        free(c->out.headers[i]);
-    seam_http_target_free(c->out.owned_target);
-    seam_buf_free(&c->out.body);
+    seam_adapter_out_free(&c->out);
     json_decref(c->body);
     seam_provider_anthropic.destroy(c->p);
 }
@@ -215,11 +212,10 @@ static void test_create_headers(void **state)
         assert_null(strstr(out.headers[i], "x-api-key"));
         if (strncmp(out.headers[i], "anthropic-version", 17) == 0)
             assert_string_equal(out.headers[i], "anthropic-version: 2024-01-01");
-        free(out.headers[i]);
     }
     ops->state_free(st);
     free(st);
-    seam_buf_free(&out.body);
+    seam_adapter_out_free(&out);
     seam_provider_anthropic.destroy(p);
 
     /* the default base URL */

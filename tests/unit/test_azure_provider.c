@@ -42,10 +42,7 @@ static int build(seam_provider *p, seam_op op, const char *model, int stream, co
 
 static void out_free(seam_adapter_out *out)
 {
-    for (int i = 0; i < out->nheaders; i++)
-        free(out->headers[i]);
-    seam_http_target_free(out->owned_target);
-    seam_buf_free(&out->body);
+    seam_adapter_out_free(out);
 }
 
 static int has_header(const seam_adapter_out *out, const char *line)

@@ -163,10 +163,7 @@ static void call_free(call *c)
 {
     seam_bedrock_ops.state_free(c->st);
     free(c->st);
-    for (int i = 0; i < c->out.nheaders; i++)
-        free(c->out.headers[i]);
-    seam_http_target_free(c->out.owned_target);
-    seam_buf_free(&c->out.body);
+    seam_adapter_out_free(&c->out);
     free(c->body);
 }
 
