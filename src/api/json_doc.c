@@ -57,17 +57,6 @@ static void close_node(seam_jdoc *d, const scanner *s, size_t k)
     x->size = (uint32_t)(d->n - k);
 }
 
-/* After a key's string: the ':' and the whitespace around it. */
-static int colon(scanner *s)
-{
-    skip_ws(s);
-    if (s->i >= s->n) return fail(s, s->n, E_EOF);
-    if (s->p[s->i] != ':') return fail(s, s->i, "expected ':' after object key");
-    s->i++;
-    skip_ws(s);
-    return 0;
-}
-
 static int key(seam_jdoc *d, scanner *s)
 {
     if (s->i >= s->n) return fail(s, s->n, E_EOF);

@@ -91,6 +91,18 @@ static inline size_t skip_plain(const unsigned char *p, size_t n, size_t i)
     return i;
 }
 
+/* After an object key: the ':' and the whitespace around it, leaving s->i
+ * at the value. */
+static inline int colon(scanner *s)
+{
+    skip_ws(s);
+    if (s->i >= s->n) return fail(s, s->n, E_EOF);
+    if (s->p[s->i] != ':') return fail(s, s->i, "expected ':' after object key");
+    s->i++;
+    skip_ws(s);
+    return 0;
+}
+
 /* Out of line, in json_lex.c. */
 int seam_jlex_utf8_len(const unsigned char *p, size_t n, size_t i);
 size_t seam_jlex_decode_escape(const unsigned char *p, size_t n, size_t i, uint32_t *cp,

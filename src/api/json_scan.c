@@ -31,12 +31,7 @@ static int scan_key(scanner *s, seam_span *key, int *esc)
     if (scan_string(s, esc)) return -1;
     key->off = start;
     key->len = s->i - 1 - start;
-    skip_ws(s);
-    if (s->i >= s->n) return fail(s, s->n, E_EOF);
-    if (s->p[s->i] != ':') return fail(s, s->i, "expected ':' after object key");
-    s->i++;
-    skip_ws(s);
-    return 0;
+    return colon(s);
 }
 
 /* Validates the value at s->i (whitespace skipped) that sits inside `depth`

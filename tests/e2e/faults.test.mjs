@@ -5,7 +5,7 @@
 // request must end — in an answer or a clear error — and be counted once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock, startSeam, sleep, waitFor } from './lib.mjs';
+import { startMock, startSeam, sleep, waitFor, many } from './lib.mjs';
 
 const N = 10000;
 const WIDTH = 64;
@@ -77,20 +77,6 @@ async function one(route, i, stream) {
   }
 }
 
-async function many(route, n, streamEvery) {
-  const out = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: WIDTH }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await one(route, i, streamEvery > 0 && i % streamEvery === 0);
-      }
-    }),
-  );
-  return out;
-}
-
 function tally(results) {
   const t = { answer: 0, error: 0, broken: 0, hung: 0 };
   for (const r of results) t[r.kind]++;
@@ -98,7 +84,7 @@ function tally(results) {
 }
 
 test(`${N} requests, both upstreams failing 20%: each ends in an answer or a clear error, counted once`, async () => {
-  const t = tally(await many('faulty', N, 2)); // half of them streamed
+  const t = tally(await many(N, WIDTH, (i) => one('faulty', i, i % 2 === 0))); // half of them streamed
   assert.equal(t.hung, 0, JSON.stringify(t));
   assert.equal(t.broken, 0, JSON.stringify(t));
   assert.equal(t.answer + t.error, N);
@@ -115,7 +101,7 @@ test(`${N} requests, both upstreams failing 20%: each ends in an answer or a cle
 });
 
 test(`${N} requests with a healthy fallback: at least 99.9% answered`, async () => {
-  const t = tally(await many('safe', N, 0));
+  const t = tally(await many(N, WIDTH, (i) => one('safe', i, false)));
   assert.equal(t.hung, 0, JSON.stringify(t));
   assert.equal(t.broken, 0, JSON.stringify(t));
   assert.ok(t.answer >= 0.999 * N, JSON.stringify(t));

@@ -123,4 +123,19 @@ export function run(args, env = {}) {
   }
 }
 
+// Runs fn(0..n-1) with at most `width` calls in flight; their results in order.
+export async function many(n, width, fn) {
+  const out = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
 export { sleep, waitFor, stop };

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startMock, startSeam, freePort, sleep, waitFor } from './lib.mjs';
+import { startMock, startSeam, freePort, sleep, waitFor, many } from './lib.mjs';
 
 let a, b, slow, checked, seam;
 
@@ -93,21 +93,6 @@ async function call(model, { key = 'test', content = 'hi', headers = {}, extra =
   });
   const body = await r.json();
   return { status: r.status, body, h: (n) => r.headers.get(n) };
-}
-
-// Runs n calls with at most `width` in flight.
-async function many(n, width, fn) {
-  const out = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await fn(i);
-      }
-    }),
-  );
-  return out;
 }
 
 test('every answer says what routing did', async () => {
