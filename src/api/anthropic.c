@@ -117,7 +117,6 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Literal pieces of output, each written with one append and no escaping
