@@ -100,18 +100,42 @@
  * overloaded_error (like Anthropic's 529): it is the status upstreams and
  * seam use for "no capacity now, retry".
  *
- * Why jansson and not json_scan: every field of the request is rewritten, so
- * the whole tree is needed anyway. */
+ * How: the body is parsed once into a seam_jdoc (json_doc.h), a flat array
+ * of spans over the client's bytes, and the OpenAI body is written straight
+ * into out with seam_jw (json_write.h) while it is read; no tree is built.
+ * Strings and numbers are copied as they were written, escapes included:
+ * only the few strings compared (types, roles) are looked at decoded, and
+ * only the tool-call arguments of a reply (JSON inside a string) are
+ * decoded. Where OpenAI's order differs from the client's (tool messages
+ * before the user message of their turn, an assistant's joined text before
+ * its tool calls) the blocks are walked twice rather than buffered. */
 #include "api/anthropic.h"
 #include "api/anthropic_internal.h"
+#include "api/json_doc.h"
+#include "api/json_write.h"
 
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+/* Literal pieces of output, each written with one append and no escaping
+ * scan (the writer's own calls make three appends for a key). A string
+ * literal as a value: */
+#define JW_LIT(w, s) seam_jw_raw((w), "\"" s "\"", sizeof(s) + 1)
+/* A literal JSON value: */
+#define JW_RAW(w, s) seam_jw_raw((w), s, sizeof(s) - 1)
+/* A member whose key and string value are literals: */
+#define JW_PAIR(w, k, v) seam_jw_raw((w), "\"" k "\":\"" v "\"", sizeof(k) + sizeof(v) + 3)
+/* A literal key (seam_jw_key without the escaping): */
+#define KEY(w, k) key_lit((w), "\"" k "\":", sizeof(k) + 2)
+
+/* The writer takes the member's key as a raw piece followed by its value. */
+static void key_lit(seam_jw *w, const char *quoted_key_colon, size_t n)
+{
+    seam_jw_raw(w, quoted_key_colon, n);
+    w->after_key = 1;
+}
 
 /* ---- shared helpers (anthropic_internal.h) ---- */
 
@@ -123,45 +147,116 @@ void seam__anthropic_buf_truncate(seam_buf *b, size_t len)
     }
 }
 
-int seam__anthropic_dump_to_buf(const char *buffer, size_t size, void *data)
+const char *seam__anthropic_ltoa(long v, char buf[24], size_t *len)
 {
-    return seam_buf_append(data, buffer, size) ? -1 : 0;
+    size_t i = 24;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do {
+        buf[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) buf[--i] = '-';
+    *len = 24 - i;
+    return buf + i;
+}
+
+/* The unescaped key body k[0..len) is name: strncmp stops at name's end, and
+ * a valid unescaped body holds no NUL, so name[len] is in bounds. */
+static int raw_key_is(const char *k, size_t len, const char *name)
+{
+    return strncmp(name, k, len) == 0 && name[len] == '\0';
+}
+
+seam_jv seam__anthropic_pick(const seam_jdoc *d, seam_jv obj, const char *const names[], size_t n,
+                             seam_jv vals[])
+{
+    seam_jv k, v, unknown = NULL;
+    for (size_t i = 0; i < n; i++)
+        vals[i] = NULL;
+    seam_jobj_foreach(obj, k, v)
+    {
+        size_t i = 0;
+        if (!k->escaped) {
+            const char *body = d->text + k->off + 1;
+            while (i < n && (names[i][0] != body[0] || !raw_key_is(body, k->len - 2, names[i])))
+                i++;
+        } else {
+            while (i < n && !seam_jstr_eq(d, k, names[i]))
+                i++;
+        }
+        if (i < n)
+            vals[i] = v;
+        else if (!unknown)
+            unknown = k;
+    }
+    return unknown;
+}
+
+/* A number written without fraction or exponent. */
+static int is_integer(const seam_jdoc *d, seam_jv v)
+{
+    if (!seam_jis(v, SEAM_JNUMBER)) return 0;
+    const char *p = seam_jraw(d, v);
+    for (uint32_t i = 0; i < v->len; i++)
+        if (p[i] == '.' || p[i] == 'e' || p[i] == 'E') return 0;
+    return 1;
+}
+
+int seam__anthropic_long(const seam_jdoc *d, seam_jv v, long *out)
+{
+    if (!is_integer(d, v)) return -1;
+    long long i;
+    if (seam_jint(d, v, &i)) /* past long long: only the sign matters */
+        i = seam_jraw(d, v)[0] == '-' ? LLONG_MIN : LLONG_MAX;
+    *out = i > LONG_MAX ? LONG_MAX : i < LONG_MIN ? LONG_MIN : (long)i;
+    return 0;
+}
+
+const char *seam__anthropic_msg_id_split(const char **id, size_t *len)
+{
+    static const char prefix[] = "chatcmpl-";
+    if (!*id || !*len) {
+        *len = 0;
+        return "msg_seam";
+    }
+    if (*len > sizeof prefix - 1 && !memcmp(*id, prefix, sizeof prefix - 1)) {
+        *id += sizeof prefix - 1;
+        *len -= sizeof prefix - 1;
+    }
+    /* an id that already is Anthropic's (an anthropic-type upstream) stays as it is */
+    return *len > 4 && !memcmp(*id, "msg_", 4) ? "" : "msg_";
 }
 
 int seam__anthropic_msg_id(seam_buf *out, const char *id, size_t len)
 {
-    static const char prefix[] = "chatcmpl-";
-    if (!id || !len) return seam_buf_append_str(out, "msg_seam");
-    if (len > sizeof prefix - 1 && !memcmp(id, prefix, sizeof prefix - 1)) {
-        id += sizeof prefix - 1;
-        len -= sizeof prefix - 1;
-    }
-    /* an id that already is Anthropic's (an anthropic-type upstream) stays as it is */
-    int rc = len > 4 && !memcmp(id, "msg_", 4) ? 0 : seam_buf_append_str(out, "msg_");
-    if (!rc) rc = seam_buf_append(out, id, len);
+    const char *prefix = seam__anthropic_msg_id_split(&id, &len);
+    int rc = seam_buf_append_str(out, prefix);
+    if (!rc && len) rc = seam_buf_append(out, id, len);
     return rc;
 }
 
-static long count_of(const json_t *v)
+/* A token count: a non-negative integer, else 0. */
+static long count_of(const seam_jdoc *d, seam_jv v)
 {
-    if (!json_is_integer(v)) return 0;
-    json_int_t i = json_integer_value(v);
-    if (i < 0) return 0;
-    return i > LONG_MAX ? LONG_MAX : (long)i;
+    long n;
+    return seam__anthropic_long(d, v, &n) || n < 0 ? 0 : n;
 }
 
-void seam__anthropic_read_usage(const json_t *usage, seam__anthropic_usage *u)
+void seam__anthropic_read_usage(const seam_jdoc *d, seam_jv usage, seam__anthropic_usage *u)
 {
+    static const char *const names[] = {"prompt_tokens", "completion_tokens",
+                                        "prompt_tokens_details"};
+    seam_jv f[3];
     memset(u, 0, sizeof *u);
-    if (!json_is_object(usage)) return;
+    if (!seam_jis(usage, SEAM_JOBJECT)) return;
     u->present = 1;
-    long prompt = count_of(json_object_get(usage, "prompt_tokens"));
-    u->output_tokens = count_of(json_object_get(usage, "completion_tokens"));
-    const json_t *cached =
-        json_object_get(json_object_get(usage, "prompt_tokens_details"), "cached_tokens");
-    if (json_is_integer(cached)) {
+    seam__anthropic_pick(d, usage, names, 3, f);
+    long prompt = count_of(d, f[0]);
+    u->output_tokens = count_of(d, f[1]);
+    seam_jv cached = seam_jget(d, f[2], "cached_tokens");
+    if (is_integer(d, cached)) {
         u->has_cached = 1;
-        u->cached_tokens = count_of(cached);
+        u->cached_tokens = count_of(d, cached);
     }
     u->input_tokens = prompt > u->cached_tokens ? prompt - u->cached_tokens : 0;
 }
@@ -176,35 +271,107 @@ const char *seam_anthropic_stop_reason(const char *finish_reason)
     return "end_turn";
 }
 
-/* Appends v as compact JSON; on failure out is unchanged. */
-static int dump_json(const json_t *v, seam_buf *out)
+const char *seam__anthropic_stop_reason(const seam_jdoc *d, seam_jv v)
 {
-    size_t mark = out->len;
-    if (json_dump_callback(v, seam__anthropic_dump_to_buf, out, JSON_COMPACT) != 0) {
-        seam__anthropic_buf_truncate(out, mark);
-        return SEAM_ANTHROPIC_EOUT;
-    }
-    return 0;
+    if (seam_jstr_eq(d, v, "length")) return "max_tokens";
+    if (seam_jstr_eq(d, v, "tool_calls") || seam_jstr_eq(d, v, "function_call")) return "tool_use";
+    if (seam_jstr_eq(d, v, "content_filter")) return "refusal";
+    return "end_turn";
 }
 
-/* UTF-8 code points in s[0..n): bytes that do not continue a sequence. */
-static long utf8_chars(const char *s, size_t n)
+/* ---- counting (count_tokens only) ---- */
+
+/* The code point of the escape at s[0] (a backslash); its length in *len. */
+static unsigned escape_cp(const char *s, size_t *len)
+{
+    *len = 2;
+    switch (s[1]) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u': break;
+    default: return (unsigned char)s[1];
+    }
+    unsigned cp = 0;
+    for (int i = 2; i < 6; i++) {
+        unsigned h = (unsigned char)s[i];
+        cp = cp * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    *len = 6;
+    return cp;
+}
+
+/* What one decoded character adds to a count: 1 for a code point of text
+ * (json 0), or its length in compact JSON that escapes only what it must
+ * (json 1): the estimate counts tool schemas and inputs that way. */
+static long char_weight(unsigned cp, int json)
+{
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return 0; /* the second half of a surrogate pair */
+    if (!json) return 1;
+    if (cp == '"' || cp == '\\' || cp == '\b' || cp == '\f' || cp == '\n' || cp == '\r' ||
+        cp == '\t')
+        return 2;
+    return cp < 0x20 ? 6 : 1;
+}
+
+/* Characters of the escaped string body s[0..n) (valid) once decoded. */
+static long body_chars(const char *s, size_t n, int json)
 {
     long c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\\') {
+            size_t len;
+            c += char_weight(escape_cp(s + i, &len), json);
+            i += len;
+        } else {
+            c += ((unsigned char)s[i++] & 0xC0) != 0x80;
+        }
+    }
+    return c;
+}
+
+/* Characters of the JSON text p[0..n) (valid) written compactly. */
+static long json_chars(const char *p, size_t n)
+{
+    long c = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '"') {
+            c += p[i] != ' ' && p[i] != '\n' && p[i] != '\r' && p[i] != '\t';
+            continue;
+        }
+        size_t j = i + 1;
+        while (p[j] != '"')
+            j += p[j] == '\\' ? 2 : 1;
+        c += 2 + body_chars(p + i + 1, j - i - 1, 1);
+        i = j;
+    }
     return c;
 }
 
 /* ---- request ---- */
 
 typedef struct xlate {
+    seam_jdoc doc;      /* the client's request */
+    const seam_jdoc *d; /* &doc */
+    seam_jw w;          /* the OpenAI body */
     char *err;
     size_t errlen;
-    int counting; /* count_tokens: max_tokens optional, prefill allowed */
-    long chars;   /* counted text, for count_tokens */
+    seam_buf scratch; /* a decoded string for an error message */
+    int counting;     /* count_tokens: max_tokens optional, prefill allowed, chars counted */
+    long chars;       /* counted text, for count_tokens */
     long images;
 } xlate;
+
+/* Where a content block sits, for error messages: "system[msg]",
+ * "messages[msg].content[block]" or, inside a tool_result,
+ * "messages[msg].content[block].content[inner]". */
+typedef struct where {
+    int system;
+    size_t msg, block;
+    long inner; /* -1: not inside a tool_result */
+} where;
 
 static int fail(xlate *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(xlate *x, const char *fmt, ...)
@@ -218,41 +385,84 @@ static int fail(xlate *x, const char *fmt, ...)
     return -1;
 }
 
-/* A string member of o, or NULL. */
-static const json_t *str_member(const json_t *o, const char *key)
+/* fail() with the block's path before fmt (which starts with '.' or ':'). */
+static int fail_at(xlate *x, const where *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail_at(xlate *x, const where *at, const char *fmt, ...)
 {
-    const json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? v : NULL;
+    if (!x->err || !x->errlen) return -1;
+    char path[96], msg[256];
+    if (at->system)
+        snprintf(path, sizeof path, "system[%zu]", at->msg);
+    else if (at->inner < 0)
+        snprintf(path, sizeof path, "messages[%zu].content[%zu]", at->msg, at->block);
+    else
+        snprintf(path, sizeof path, "messages[%zu].content[%zu].content[%ld]", at->msg, at->block,
+                 at->inner);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(x->err, x->errlen, "%s%s", path, msg);
+    return -1;
 }
 
-/* json_string_value for a string, "" for anything else (NULL-safe for printf). */
-static const char *sv(const json_t *v)
+/* The decoded text of string v, for an error message ("" if it cannot be). */
+static const char *text_of(xlate *x, seam_jv v)
 {
-    const char *s = json_string_value(v);
-    return s ? s : "";
+    x->scratch.len = 0;
+    if (seam_jstr_decode(x->d, v, &x->scratch) || !x->scratch.data) return "";
+    return x->scratch.data;
 }
 
-static void count_text(xlate *x, const json_t *str)
+static void count_str(xlate *x, seam_jv s)
 {
-    x->chars += utf8_chars(json_string_value(str), json_string_length(str));
+    if (!x->counting) return;
+    size_t n;
+    const char *body = seam_jstr(x->d, s, &n);
+    x->chars += body_chars(body, n, 0);
 }
 
-/* Counts the characters of v serialised compactly (tool inputs and schemas). */
-static void count_json(xlate *x, const json_t *v)
+/* Counts v serialised compactly (tool inputs and schemas). */
+static void count_json(xlate *x, seam_jv v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (s) x->chars += utf8_chars(s, strlen(s));
-    free(s);
+    if (x->counting) x->chars += json_chars(seam_jraw(x->d, v), v->len);
 }
 
-/* Appends s to a growing "\n\n"-joined text. 0 or -1 (out of memory). */
-static int join_text(seam_buf *b, const json_t *s)
+/* The string member key of o, or NULL. */
+static seam_jv str_member(const seam_jdoc *d, seam_jv o, const char *key)
 {
-    if (b->len && seam_buf_append(b, "\n\n", 2)) return -1;
-    return seam_buf_append(b, json_string_value(s), json_string_length(s)) ? -1 : 0;
+    seam_jv v = seam_jget(d, o, key);
+    return seam_jis(v, SEAM_JSTRING) ? v : NULL;
 }
 
-#define TEXT_MAX ((size_t)256 << 20) /* joined texts: far above any request seam accepts */
+/* v is absent, null, or of type t. */
+static int none_or(seam_jv v, enum seam_jtype t)
+{
+    return seam_jnone(v) || v->type == t;
+}
+
+static int is_bool(seam_jv v)
+{
+    return seam_jis(v, SEAM_JTRUE) || seam_jis(v, SEAM_JFALSE);
+}
+
+/* Opens {"role":role, ...}; role is a literal. */
+#define OPEN_MESSAGE(w, role) (seam_jw_obj(w), JW_PAIR(w, "role", role))
+
+/* Appends string s's body to the string being written, "\n\n" first when
+ * text was written before (*joined counts it). */
+static void join_text(seam_jw *w, const seam_jdoc *d, seam_jv s, size_t *joined)
+{
+    size_t n;
+    const char *body = seam_jstr(d, s, &n);
+    if (*joined) {
+        seam_jw_str_add_escaped(w, "\\n\\n", 4);
+        *joined += 2;
+    }
+    seam_jw_str_add_escaped(w, body, n);
+    *joined += n;
+}
 
 static const char *const unsupported_blocks[] = {
     "document",
@@ -261,603 +471,708 @@ static const char *const unsupported_blocks[] = {
     NULL,
 };
 
-static int block_refused(xlate *x, const char *path, const char *type)
+static int block_refused(xlate *x, const where *at, seam_jv type)
 {
+    const char *t = text_of(x, type);
     for (int i = 0; unsupported_blocks[i]; i++)
-        if (!strcmp(type, unsupported_blocks[i]))
-            return fail(x, "%s.type: '%s' blocks are not supported", path, type);
-    return fail(x, "%s.type: '%s' blocks are not supported here", path, type);
+        if (!strcmp(t, unsupported_blocks[i]))
+            return fail_at(x, at, ".type: '%s' blocks are not supported", t);
+    return fail_at(x, at, ".type: '%s' blocks are not supported here", t);
 }
 
-/* An Anthropic image block -> an OpenAI image_url part (NULL with err). */
-static json_t *conv_image(xlate *x, const char *path, const json_t *block)
+/* The type of a content block (a string node), or NULL with err. */
+static seam_jv block_type(xlate *x, const where *at, seam_jv block)
 {
-    const json_t *src = json_object_get(block, "source");
-    if (!json_is_object(src)) {
-        fail(x, "%s.source: must be an object", path);
+    if (!seam_jis(block, SEAM_JOBJECT)) {
+        fail_at(x, at, ": must be an object");
         return NULL;
     }
-    const char *type = json_string_value(json_object_get(src, "type"));
-    json_t *url = NULL;
-    if (type && !strcmp(type, "base64")) {
-        const json_t *mt = str_member(src, "media_type"), *data = str_member(src, "data");
-        if (!mt || !data) {
-            fail(x, "%s.source: base64 images need string media_type and data", path);
-            return NULL;
-        }
-        size_t mlen = json_string_length(mt), dlen = json_string_length(data);
-        size_t len = 5 + mlen + 8 + dlen;
-        char *u = malloc(len + 1);
-        if (!u) {
-            fail(x, "out of memory");
-            return NULL;
-        }
-        memcpy(u, "data:", 5);
-        memcpy(u + 5, json_string_value(mt), mlen);
-        memcpy(u + 5 + mlen, ";base64,", 8);
-        memcpy(u + 13 + mlen, json_string_value(data), dlen);
-        u[len] = '\0';
-        url = json_stringn(u, len);
-        free(u);
-    } else if (type && !strcmp(type, "url")) {
-        const json_t *s = str_member(src, "url");
-        if (!s) {
-            fail(x, "%s.source.url: must be a string", path);
-            return NULL;
-        }
-        url = json_copy((json_t *)s);
-    } else if (type && !strcmp(type, "file")) {
-        fail(x, "%s.source.type: 'file' sources (the Files API) are not supported", path);
-        return NULL;
-    } else {
-        fail(x, "%s.source.type: must be 'base64' or 'url'", path);
-        return NULL;
-    }
-    if (!url) {
-        fail(x, "out of memory");
-        return NULL;
-    }
-    x->images++;
-    return json_pack("{s:s, s:{s:o}}", "type", "image_url", "image_url", "url", url);
-}
-
-/* The type of a content block, or NULL with err. */
-static const char *block_type(xlate *x, const char *path, const json_t *block)
-{
-    if (!json_is_object(block)) {
-        fail(x, "%s: must be an object", path);
-        return NULL;
-    }
-    const char *type = json_string_value(json_object_get(block, "type"));
-    if (!type) fail(x, "%s.type: must be a string", path);
+    seam_jv type = str_member(x->d, block, "type");
+    if (!type) fail_at(x, at, ".type: must be a string");
     return type;
 }
 
-/* A text block's text (a string member), or NULL with err. */
-static const json_t *block_text(xlate *x, const char *path, const json_t *block)
+/* A text block's text (a string), or NULL with err. */
+static seam_jv block_text(xlate *x, const where *at, seam_jv block)
 {
-    const json_t *t = str_member(block, "text");
-    if (!t) fail(x, "%s.text: must be a string", path);
+    seam_jv t = str_member(x->d, block, "text");
+    if (!t) fail_at(x, at, ".text: must be a string");
     return t;
 }
 
-/* One tool_result block -> a tool message appended to msgs; its images are
- * appended to parts (they go in the user message that follows). */
-static int conv_tool_result(xlate *x, const char *path, const json_t *block, json_t *msgs,
-                            json_t *parts)
+/* Validates an image block (see the table) and counts it. */
+static int check_image(xlate *x, const where *at, seam_jv block)
 {
-    const json_t *id = str_member(block, "tool_use_id");
-    if (!id) return fail(x, "%s.tool_use_id: must be a string", path);
-    const json_t *is_error = json_object_get(block, "is_error");
-    if (is_error && !json_is_boolean(is_error) && !json_is_null(is_error))
-        return fail(x, "%s.is_error: must be a boolean", path);
-
-    seam_buf text;
-    seam_buf_init(&text, TEXT_MAX);
-    int rc = 0;
-    if (json_is_true(is_error)) rc = seam_buf_append_str(&text, "Error: ") ? -1 : 0;
-    const json_t *content = json_object_get(block, "content");
-    if (rc) {
-        rc = fail(x, "out of memory");
-    } else if (!content || json_is_null(content)) {
-        /* no content: an empty result */
-    } else if (json_is_string(content)) {
-        count_text(x, content);
-        if (seam_buf_append(&text, json_string_value(content), json_string_length(content)))
-            rc = fail(x, "out of memory");
-    } else if (json_is_array(content)) {
-        size_t prefix = text.len, k;
-        const json_t *b;
-        json_array_foreach(content, k, b)
-        {
-            char sub[160];
-            snprintf(sub, sizeof sub, "%s.content[%zu]", path, k);
-            const char *type = block_type(x, sub, b);
-            if (!type) {
-                rc = -1;
-                break;
-            }
-            if (!strcmp(type, "text")) {
-                const json_t *t = block_text(x, sub, b);
-                if (!t) {
-                    rc = -1;
-                    break;
-                }
-                count_text(x, t);
-                /* the "Error: " prefix is not a text to join with */
-                if (text.len > prefix && seam_buf_append(&text, "\n\n", 2)) {
-                    rc = fail(x, "out of memory");
-                    break;
-                }
-                if (seam_buf_append(&text, json_string_value(t), json_string_length(t))) {
-                    rc = fail(x, "out of memory");
-                    break;
-                }
-            } else if (!strcmp(type, "image")) {
-                json_t *img = conv_image(x, sub, b);
-                if (!img || json_array_append_new(parts, img)) {
-                    rc = -1;
-                    break;
-                }
-            } else {
-                rc = block_refused(x, sub, type);
-                break;
-            }
-        }
+    const seam_jdoc *d = x->d;
+    seam_jv src = seam_jget(d, block, "source");
+    if (!seam_jis(src, SEAM_JOBJECT)) return fail_at(x, at, ".source: must be an object");
+    seam_jv type = seam_jget(d, src, "type");
+    if (seam_jstr_eq(d, type, "base64")) {
+        if (!str_member(d, src, "media_type") || !str_member(d, src, "data"))
+            return fail_at(x, at, ".source: base64 images need string media_type and data");
+    } else if (seam_jstr_eq(d, type, "url")) {
+        if (!str_member(d, src, "url")) return fail_at(x, at, ".source.url: must be a string");
+    } else if (seam_jstr_eq(d, type, "file")) {
+        return fail_at(x, at, ".source.type: 'file' sources (the Files API) are not supported");
     } else {
-        rc = fail(x, "%s.content: must be a string or an array of content blocks", path);
+        return fail_at(x, at, ".source.type: must be 'base64' or 'url'");
     }
-    if (!rc) {
-        json_t *m = json_pack("{s:s, s:O, s:s%}", "role", "tool", "tool_call_id", id, "content",
-                              text.data ? text.data : "", text.len);
-        if (!m || json_array_append_new(msgs, m)) rc = fail(x, "out of memory");
-    }
-    seam_buf_free(&text);
-    return rc;
-}
-
-static int conv_user(xlate *x, size_t i, const json_t *content, json_t *msgs)
-{
-    if (json_is_string(content)) {
-        count_text(x, content);
-        return json_array_append_new(msgs,
-                                     json_pack("{s:s, s:O}", "role", "user", "content", content))
-                   ? fail(x, "out of memory")
-                   : 0;
-    }
-    json_t *parts = json_array();
-    if (!parts) return fail(x, "out of memory");
-    int rc = 0, had_tool_result = 0;
-    size_t j;
-    const json_t *b;
-    json_array_foreach(content, j, b)
-    {
-        char path[96];
-        snprintf(path, sizeof path, "messages[%zu].content[%zu]", i, j);
-        const char *type = block_type(x, path, b);
-        json_t *part = NULL;
-        if (!type) {
-            rc = -1;
-        } else if (!strcmp(type, "text")) {
-            const json_t *t = block_text(x, path, b);
-            if (!t) {
-                rc = -1;
-            } else {
-                count_text(x, t);
-                part = json_pack("{s:s, s:O}", "type", "text", "text", t);
-                if (!part) rc = fail(x, "out of memory");
-            }
-        } else if (!strcmp(type, "image")) {
-            part = conv_image(x, path, b);
-            if (!part) rc = -1;
-        } else if (!strcmp(type, "tool_result")) {
-            had_tool_result = 1;
-            rc = conv_tool_result(x, path, b, msgs, parts);
-        } else if (!strcmp(type, "tool_use")) {
-            rc = fail(x, "%s.type: 'tool_use' blocks belong in assistant messages", path);
-        } else {
-            rc = block_refused(x, path, type);
-        }
-        if (part && json_array_append_new(parts, part)) rc = fail(x, "out of memory");
-        if (rc) break;
-    }
-    if (!rc && (json_array_size(parts) || !had_tool_result)) {
-        json_t *first = json_array_get(parts, 0);
-        json_t *m;
-        if (json_array_size(parts) == 1 && !strcmp(sv(json_object_get(first, "type")), "text"))
-            m = json_pack("{s:s, s:O}", "role", "user", "content", json_object_get(first, "text"));
-        else if (!json_array_size(parts))
-            m = json_pack("{s:s, s:s}", "role", "user", "content", "");
-        else
-            m = json_pack("{s:s, s:O}", "role", "user", "content", parts);
-        if (!m || json_array_append_new(msgs, m)) rc = fail(x, "out of memory");
-    }
-    json_decref(parts);
-    return rc;
-}
-
-static int conv_tool_use(xlate *x, const char *path, const json_t *b, json_t *calls)
-{
-    const json_t *id = str_member(b, "id"), *name = str_member(b, "name");
-    if (!id) return fail(x, "%s.id: must be a string", path);
-    if (!name) return fail(x, "%s.name: must be a string", path);
-    const json_t *input = json_object_get(b, "input");
-    if (input && !json_is_object(input) && !json_is_null(input))
-        return fail(x, "%s.input: must be an object", path);
-    char *args = input && json_is_object(input) ? json_dumps(input, JSON_COMPACT) : strdup("{}");
-    if (!args) return fail(x, "out of memory");
-    x->chars += utf8_chars(args, strlen(args));
-    count_text(x, name);
-    json_t *call = json_pack("{s:O, s:s, s:{s:O, s:s}}", "id", id, "type", "function", "function",
-                             "name", name, "arguments", args);
-    free(args);
-    if (!call || json_array_append_new(calls, call)) return fail(x, "out of memory");
+    x->images++;
     return 0;
 }
 
-static int conv_assistant(xlate *x, size_t i, const json_t *content, json_t *msgs)
+/* A validated image block -> an OpenAI image_url part. */
+static void write_image(xlate *x, seam_jv block)
 {
-    if (json_is_string(content)) {
-        count_text(x, content);
-        return json_array_append_new(
-                   msgs, json_pack("{s:s, s:O}", "role", "assistant", "content", content))
-                   ? fail(x, "out of memory")
-                   : 0;
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    seam_jv src = seam_jget(d, block, "source");
+    seam_jw_obj(w);
+    JW_PAIR(w, "type", "image_url");
+    KEY(w, "image_url");
+    seam_jw_obj(w);
+    KEY(w, "url");
+    if (seam_jstr_eq(d, seam_jget(d, src, "type"), "base64")) {
+        size_t mn, dn;
+        const char *mt = seam_jstr(d, seam_jget(d, src, "media_type"), &mn);
+        const char *data = seam_jstr(d, seam_jget(d, src, "data"), &dn);
+        seam_jw_str_begin(w);
+        seam_jw_str_add_escaped(w, "data:", 5);
+        seam_jw_str_add_escaped(w, mt, mn);
+        seam_jw_str_add_escaped(w, ";base64,", 8);
+        seam_jw_str_add_escaped(w, data, dn);
+        seam_jw_str_end(w);
+    } else {
+        seam_jw_value(w, d, seam_jget(d, src, "url"));
     }
-    seam_buf text;
-    seam_buf_init(&text, TEXT_MAX);
-    json_t *calls = json_array();
-    int rc = calls ? 0 : fail(x, "out of memory"), any_text = 0;
-    size_t j;
-    const json_t *b;
-    json_array_foreach(content, j, b)
+    seam_jw_end(w);
+    seam_jw_end(w);
+}
+
+/* The parts of a user message, noted while its blocks are validated. */
+typedef struct parts {
+    size_t n;
+    seam_jv text; /* the text when the only part is one */
+} parts;
+
+static void note_part(parts *p, seam_jv text)
+{
+    p->text = p->n++ ? NULL : text;
+}
+
+/* The content blocks of a tool_result -> the tool message's text (joined
+ * with "\n\n" after the "Error: " prefix); its images are noted in p. */
+static int tool_result_blocks(xlate *x, const where *at, seam_jv content, parts *p)
+{
+    size_t k, joined = 0;
+    seam_jv b;
+    seam_jarr_foreach(content, k, b)
     {
-        if (rc) break;
-        char path[96];
-        snprintf(path, sizeof path, "messages[%zu].content[%zu]", i, j);
-        const char *type = block_type(x, path, b);
-        if (!type) {
-            rc = -1;
-        } else if (!strcmp(type, "text")) {
-            const json_t *t = block_text(x, path, b);
-            if (!t) {
-                rc = -1;
-            } else {
-                count_text(x, t);
-                any_text = 1;
-                if (join_text(&text, t)) rc = fail(x, "out of memory");
-            }
-        } else if (!strcmp(type, "tool_use")) {
-            rc = conv_tool_use(x, path, b, calls);
-        } else if (!strcmp(type, "thinking") || !strcmp(type, "redacted_thinking")) {
-            /* dropped: see the table */
-        } else if (!strcmp(type, "image") || !strcmp(type, "tool_result")) {
-            rc = fail(x, "%s.type: '%s' blocks belong in user messages", path, type);
+        where in = *at;
+        in.inner = (long)k;
+        seam_jv type = block_type(x, &in, b), t;
+        if (!type) return -1;
+        if (seam_jstr_eq(x->d, type, "text")) {
+            if (!(t = block_text(x, &in, b))) return -1;
+            count_str(x, t);
+            join_text(&x->w, x->d, t, &joined);
+        } else if (seam_jstr_eq(x->d, type, "image")) {
+            if (check_image(x, &in, b)) return -1;
+            note_part(p, NULL);
         } else {
-            rc = block_refused(x, path, type);
+            return block_refused(x, &in, type);
         }
     }
-    if (!rc) {
-        json_t *m = json_pack("{s:s}", "role", "assistant");
-        int bad = !m;
-        if (!bad) {
-            json_t *c;
-            if (any_text)
-                c = json_stringn(text.data ? text.data : "", text.len);
-            else
-                c = json_array_size(calls) ? json_null() : json_string("");
-            bad = json_object_set_new(m, "content", c) != 0;
-        }
-        if (!bad && json_array_size(calls)) bad = json_object_set(m, "tool_calls", calls) != 0;
-        if (bad || json_array_append_new(msgs, m)) rc = fail(x, "out of memory");
+    return 0;
+}
+
+/* One tool_result block -> a tool message. */
+static int conv_tool_result(xlate *x, const where *at, seam_jv block, parts *p)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    seam_jv id = str_member(d, block, "tool_use_id");
+    if (!id) return fail_at(x, at, ".tool_use_id: must be a string");
+    seam_jv is_error = seam_jget(d, block, "is_error");
+    if (!seam_jnone(is_error) && !is_bool(is_error))
+        return fail_at(x, at, ".is_error: must be a boolean");
+
+    OPEN_MESSAGE(w, "tool");
+    KEY(w, "tool_call_id");
+    seam_jw_value(w, d, id);
+    KEY(w, "content");
+    seam_jw_str_begin(w);
+    if (seam_jis(is_error, SEAM_JTRUE)) seam_jw_str_add_escaped(w, "Error: ", 7);
+    seam_jv content = seam_jget(d, block, "content");
+    int rc = 0;
+    if (seam_jis(content, SEAM_JSTRING)) {
+        size_t n;
+        const char *body = seam_jstr(d, content, &n);
+        count_str(x, content);
+        seam_jw_str_add_escaped(w, body, n);
+    } else if (seam_jis(content, SEAM_JARRAY)) {
+        rc = tool_result_blocks(x, at, content, p);
+    } else if (!seam_jnone(content)) { /* no content: an empty result */
+        rc = fail_at(x, at, ".content: must be a string or an array of content blocks");
     }
-    json_decref(calls);
-    seam_buf_free(&text);
+    seam_jw_str_end(w);
+    seam_jw_end(w);
     return rc;
 }
 
-static int conv_messages(xlate *x, const json_t *messages, json_t *msgs)
+/* A user turn's blocks in order: validated, counted, and each tool_result
+ * written as a tool message; the parts left for the user message are
+ * noted in p. */
+static int user_blocks(xlate *x, size_t i, seam_jv content, parts *p, int *had_tool_result)
 {
-    if (!json_is_array(messages)) return fail(x, "messages: must be an array");
-    size_t count = json_array_size(messages), i;
-    if (!count) return fail(x, "messages: at least one message is required");
-    const json_t *m;
-    json_array_foreach(messages, i, m)
+    const seam_jdoc *d = x->d;
+    size_t j;
+    seam_jv b;
+    seam_jarr_foreach(content, j, b)
     {
-        if (!json_is_object(m)) return fail(x, "messages[%zu]: must be an object", i);
-        const char *role = json_string_value(json_object_get(m, "role"));
-        int user = role && !strcmp(role, "user");
-        if (!user && !(role && !strcmp(role, "assistant")))
+        where at = {.msg = i, .block = j, .inner = -1};
+        seam_jv type = block_type(x, &at, b), t;
+        if (!type) return -1;
+        if (seam_jstr_eq(d, type, "text")) {
+            if (!(t = block_text(x, &at, b))) return -1;
+            count_str(x, t);
+            note_part(p, t);
+        } else if (seam_jstr_eq(d, type, "image")) {
+            if (check_image(x, &at, b)) return -1;
+            note_part(p, NULL);
+        } else if (seam_jstr_eq(d, type, "tool_result")) {
+            *had_tool_result = 1;
+            if (conv_tool_result(x, &at, b, p)) return -1;
+        } else if (seam_jstr_eq(d, type, "tool_use")) {
+            return fail_at(x, &at, ".type: 'tool_use' blocks belong in assistant messages");
+        } else {
+            return block_refused(x, &at, type);
+        }
+    }
+    return 0;
+}
+
+/* The content parts of a validated user turn: texts and images in order,
+ * the images of its tool results included. */
+static void write_user_parts(xlate *x, seam_jv content)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    size_t j, k;
+    seam_jv b, ib;
+    seam_jw_arr(w);
+    seam_jarr_foreach(content, j, b)
+    {
+        seam_jv type = seam_jget(d, b, "type");
+        if (seam_jstr_eq(d, type, "text")) {
+            seam_jw_obj(w);
+            JW_PAIR(w, "type", "text");
+            KEY(w, "text");
+            seam_jw_value(w, d, seam_jget(d, b, "text"));
+            seam_jw_end(w);
+        } else if (seam_jstr_eq(d, type, "image")) {
+            write_image(x, b);
+        } else if (seam_jstr_eq(d, type, "tool_result")) {
+            seam_jarr_foreach(seam_jget(d, b, "content"), k, ib)
+            {
+                if (seam_jstr_eq(d, seam_jget(d, ib, "type"), "image")) write_image(x, ib);
+            }
+        }
+    }
+    seam_jw_end(w);
+}
+
+static int conv_user(xlate *x, size_t i, seam_jv content)
+{
+    seam_jw *w = &x->w;
+    parts p = {0};
+    int had_tool_result = 0;
+    if (!seam_jis(content, SEAM_JSTRING)) {
+        if (user_blocks(x, i, content, &p, &had_tool_result)) return -1;
+        if (!p.n && had_tool_result) return 0; /* only tool messages */
+    }
+    OPEN_MESSAGE(w, "user");
+    KEY(w, "content");
+    if (seam_jis(content, SEAM_JSTRING)) {
+        count_str(x, content);
+        seam_jw_value(w, x->d, content);
+    } else if (p.text) { /* one text block: a plain string, as most servers expect */
+        seam_jw_value(w, x->d, p.text);
+    } else if (!p.n) {
+        JW_LIT(w, "");
+    } else {
+        write_user_parts(x, content);
+    }
+    seam_jw_end(w);
+    return 0;
+}
+
+/* Validates a tool_use block and counts it. */
+static int check_tool_use(xlate *x, const where *at, seam_jv b)
+{
+    seam_jv name = str_member(x->d, b, "name");
+    if (!str_member(x->d, b, "id")) return fail_at(x, at, ".id: must be a string");
+    if (!name) return fail_at(x, at, ".name: must be a string");
+    seam_jv input = seam_jget(x->d, b, "input");
+    if (!none_or(input, SEAM_JOBJECT)) return fail_at(x, at, ".input: must be an object");
+    if (seam_jis(input, SEAM_JOBJECT))
+        count_json(x, input);
+    else if (x->counting)
+        x->chars += 2; /* "{}" */
+    count_str(x, name);
+    return 0;
+}
+
+/* A validated tool_use block -> an OpenAI tool call. */
+static void write_tool_call(xlate *x, seam_jv b)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    seam_jv input = seam_jget(d, b, "input");
+    seam_jw_obj(w);
+    KEY(w, "id");
+    seam_jw_value(w, d, seam_jget(d, b, "id"));
+    JW_PAIR(w, "type", "function");
+    KEY(w, "function");
+    seam_jw_obj(w);
+    KEY(w, "name");
+    seam_jw_value(w, d, seam_jget(d, b, "name"));
+    KEY(w, "arguments");
+    if (seam_jis(input, SEAM_JOBJECT))
+        seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
+    else
+        JW_LIT(w, "{}");
+    seam_jw_end(w);
+    seam_jw_end(w);
+}
+
+/* An assistant turn's blocks in order: validated and counted. */
+static int assistant_blocks(xlate *x, size_t i, seam_jv content, int *any_text, int *any_call)
+{
+    const seam_jdoc *d = x->d;
+    size_t j;
+    seam_jv b;
+    seam_jarr_foreach(content, j, b)
+    {
+        where at = {.msg = i, .block = j, .inner = -1};
+        seam_jv type = block_type(x, &at, b), t;
+        if (!type) return -1;
+        if (seam_jstr_eq(d, type, "text")) {
+            if (!(t = block_text(x, &at, b))) return -1;
+            count_str(x, t);
+            *any_text = 1;
+        } else if (seam_jstr_eq(d, type, "tool_use")) {
+            if (check_tool_use(x, &at, b)) return -1;
+            *any_call = 1;
+        } else if (seam_jstr_eq(d, type, "thinking") ||
+                   seam_jstr_eq(d, type, "redacted_thinking")) {
+            /* dropped: see the table */
+        } else if (seam_jstr_eq(d, type, "image") || seam_jstr_eq(d, type, "tool_result")) {
+            return fail_at(x, &at, ".type: '%s' blocks belong in user messages", text_of(x, type));
+        } else {
+            return block_refused(x, &at, type);
+        }
+    }
+    return 0;
+}
+
+static int conv_assistant(xlate *x, size_t i, seam_jv content)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    int any_text = 0, any_call = 0;
+    if (seam_jis(content, SEAM_JARRAY) && assistant_blocks(x, i, content, &any_text, &any_call))
+        return -1;
+    OPEN_MESSAGE(w, "assistant");
+    KEY(w, "content");
+    size_t j, joined = 0;
+    seam_jv b;
+    if (seam_jis(content, SEAM_JSTRING)) {
+        count_str(x, content);
+        seam_jw_value(w, d, content);
+    } else if (any_text) {
+        seam_jw_str_begin(w);
+        seam_jarr_foreach(content, j, b)
+        {
+            if (seam_jstr_eq(d, seam_jget(d, b, "type"), "text"))
+                join_text(w, d, seam_jget(d, b, "text"), &joined);
+        }
+        seam_jw_str_end(w);
+    } else if (any_call) {
+        seam_jw_null(w);
+    } else {
+        JW_LIT(w, "");
+    }
+    if (any_call) {
+        KEY(w, "tool_calls");
+        seam_jw_arr(w);
+        seam_jarr_foreach(content, j, b)
+        {
+            if (seam_jstr_eq(d, seam_jget(d, b, "type"), "tool_use")) write_tool_call(x, b);
+        }
+        seam_jw_end(w);
+    }
+    seam_jw_end(w);
+    return 0;
+}
+
+static int conv_messages(xlate *x, seam_jv messages)
+{
+    const seam_jdoc *d = x->d;
+    static const char *const names[] = {"role", "content"};
+    if (!seam_jis(messages, SEAM_JARRAY)) return fail(x, "messages: must be an array");
+    if (!seam_jfirst(messages)) return fail(x, "messages: at least one message is required");
+    size_t i;
+    seam_jv m, f[2];
+    seam_jarr_foreach(messages, i, m)
+    {
+        if (!seam_jis(m, SEAM_JOBJECT)) return fail(x, "messages[%zu]: must be an object", i);
+        seam__anthropic_pick(d, m, names, 2, f);
+        int user = seam_jstr_eq(d, f[0], "user");
+        if (!user && !seam_jstr_eq(d, f[0], "assistant"))
             return fail(x, "messages[%zu].role: must be 'user' or 'assistant'", i);
-        const json_t *content = json_object_get(m, "content");
-        if (!json_is_string(content) && !json_is_array(content))
+        if (!seam_jis(f[1], SEAM_JSTRING) && !seam_jis(f[1], SEAM_JARRAY))
             return fail(x, "messages[%zu].content: must be a string or an array of content blocks",
                         i);
-        if (!user && i == count - 1 && !x->counting)
+        if (!user && !seam_jnext(messages, m) && !x->counting)
             return fail(x,
                         "messages[%zu]: a final assistant message (prefill) is not supported: "
                         "the model would answer it, not continue it",
                         i);
-        int rc = user ? conv_user(x, i, content, msgs) : conv_assistant(x, i, content, msgs);
+        int rc = user ? conv_user(x, i, f[1]) : conv_assistant(x, i, f[1]);
         if (rc) return rc;
     }
     return 0;
 }
 
-static int conv_system(xlate *x, const json_t *system, json_t *msgs)
+static int conv_system(xlate *x, seam_jv system)
 {
-    if (!system || json_is_null(system)) return 0;
-    json_t *m = NULL;
-    if (json_is_string(system)) {
-        count_text(x, system);
-        m = json_pack("{s:s, s:O}", "role", "system", "content", system);
-    } else if (json_is_array(system)) {
-        seam_buf text;
-        seam_buf_init(&text, TEXT_MAX);
-        size_t i;
-        const json_t *b;
-        json_array_foreach(system, i, b)
-        {
-            char path[48];
-            snprintf(path, sizeof path, "system[%zu]", i);
-            const char *type = block_type(x, path, b);
-            const json_t *t = NULL;
-            if (type && strcmp(type, "text"))
-                fail(x, "%s.type: must be 'text'", path);
-            else if (type)
-                t = block_text(x, path, b);
-            if (!t) {
-                seam_buf_free(&text);
-                return -1;
-            }
-            count_text(x, t);
-            if (join_text(&text, t)) {
-                seam_buf_free(&text);
-                return fail(x, "out of memory");
-            }
-        }
-        if (!json_array_size(system)) {
-            seam_buf_free(&text);
-            return 0;
-        }
-        m = json_pack("{s:s, s:s%}", "role", "system", "content", text.data ? text.data : "",
-                      text.len);
-        seam_buf_free(&text);
-    } else {
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    if (seam_jnone(system)) return 0;
+    if (seam_jis(system, SEAM_JSTRING)) {
+        count_str(x, system);
+        OPEN_MESSAGE(w, "system");
+        KEY(w, "content");
+        seam_jw_value(w, d, system);
+        seam_jw_end(w);
+        return 0;
+    }
+    if (!seam_jis(system, SEAM_JARRAY))
         return fail(x, "system: must be a string or an array of text blocks");
-    }
-    return !m || json_array_append_new(msgs, m) ? fail(x, "out of memory") : 0;
-}
-
-static int conv_tools(xlate *x, const json_t *tools, json_t *req)
-{
-    if (!tools || json_is_null(tools)) return 0;
-    if (!json_is_array(tools)) return fail(x, "tools: must be an array");
-    if (!json_array_size(tools)) return 0;
-    json_t *out = json_array();
-    if (!out || json_object_set_new(req, "tools", out)) return fail(x, "out of memory");
-    size_t i;
-    const json_t *t;
-    json_array_foreach(tools, i, t)
+    if (!seam_jfirst(system)) return 0;
+    /* one string: many OpenAI-compatible servers take only a string here */
+    OPEN_MESSAGE(w, "system");
+    KEY(w, "content");
+    seam_jw_str_begin(w);
+    size_t i, joined = 0;
+    seam_jv b;
+    seam_jarr_foreach(system, i, b)
     {
-        if (!json_is_object(t)) return fail(x, "tools[%zu]: must be an object", i);
-        const json_t *type = json_object_get(t, "type");
-        if (type && !json_is_null(type) && strcmp(sv(type), "custom"))
-            return fail(x,
-                        "tools[%zu].type: '%s' is a server tool, which is not supported "
-                        "(only custom tools)",
-                        i, json_is_string(type) ? sv(type) : "?");
-        const char *key;
-        const json_t *v;
-        json_object_foreach((json_t *)t, key, v)
-        {
-            if (strcmp(key, "name") && strcmp(key, "description") && strcmp(key, "input_schema") &&
-                strcmp(key, "cache_control") && strcmp(key, "type") && strcmp(key, "strict"))
-                return fail(x, "tools[%zu].%s: not supported", i, key);
-        }
-        const json_t *name = str_member(t, "name");
-        if (!name) return fail(x, "tools[%zu].name: must be a string", i);
-        const json_t *desc = json_object_get(t, "description");
-        if (desc && !json_is_string(desc) && !json_is_null(desc))
-            return fail(x, "tools[%zu].description: must be a string", i);
-        const json_t *schema = json_object_get(t, "input_schema");
-        if (!json_is_object(schema))
-            return fail(x, "tools[%zu].input_schema: must be an object", i);
-        const json_t *strict = json_object_get(t, "strict");
-        if (strict && !json_is_boolean(strict) && !json_is_null(strict))
-            return fail(x, "tools[%zu].strict: must be a boolean", i);
-
-        count_text(x, name);
-        if (json_is_string(desc)) count_text(x, desc);
-        count_json(x, schema);
-
-        json_t *fn = json_pack("{s:O}", "name", name);
-        if (!fn) return fail(x, "out of memory");
-        int bad = json_is_string(desc) && json_object_set(fn, "description", (json_t *)desc);
-        bad = bad || json_object_set(fn, "parameters", (json_t *)schema);
-        if (json_is_boolean(strict)) bad = bad || json_object_set(fn, "strict", (json_t *)strict);
-        json_t *tool = bad ? NULL : json_pack("{s:s, s:o}", "type", "function", "function", fn);
-        if (bad) json_decref(fn);
-        if (!tool || json_array_append_new(out, tool)) return fail(x, "out of memory");
+        where at = {.system = 1, .msg = i, .inner = -1};
+        seam_jv type = block_type(x, &at, b), t;
+        if (!type) return -1;
+        if (!seam_jstr_eq(d, type, "text")) return fail_at(x, &at, ".type: must be 'text'");
+        if (!(t = block_text(x, &at, b))) return -1;
+        count_str(x, t);
+        join_text(w, d, t, &joined);
     }
+    seam_jw_str_end(w);
+    seam_jw_end(w);
     return 0;
 }
 
-static int conv_tool_choice(xlate *x, const json_t *tc, json_t *req)
+/* One tool definition -> {type: function, function: {...}}. */
+static int conv_tool(xlate *x, size_t i, seam_jv t)
 {
-    if (!tc || json_is_null(tc)) return 0;
-    if (!json_is_object(tc)) return fail(x, "tool_choice: must be an object");
-    const char *type = json_string_value(json_object_get(tc, "type"));
-    if (!type) return fail(x, "tool_choice.type: must be a string");
-    const json_t *dp = json_object_get(tc, "disable_parallel_tool_use");
-    if (dp && !json_is_boolean(dp) && !json_is_null(dp))
+    enum { NAME, DESC, SCHEMA, TYPE, STRICT, CACHE_CONTROL, NT };
+    static const char *const names[NT] = {"name", "description", "input_schema",
+                                          "type", "strict",      "cache_control"};
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    if (!seam_jis(t, SEAM_JOBJECT)) return fail(x, "tools[%zu]: must be an object", i);
+    seam_jv f[NT];
+    seam_jv unknown = seam__anthropic_pick(d, t, names, NT, f);
+    if (!seam_jnone(f[TYPE]) && !seam_jstr_eq(d, f[TYPE], "custom"))
+        return fail(x,
+                    "tools[%zu].type: '%s' is a server tool, which is not supported "
+                    "(only custom tools)",
+                    i, seam_jis(f[TYPE], SEAM_JSTRING) ? text_of(x, f[TYPE]) : "?");
+    if (unknown) return fail(x, "tools[%zu].%s: not supported", i, text_of(x, unknown));
+    if (!seam_jis(f[NAME], SEAM_JSTRING)) return fail(x, "tools[%zu].name: must be a string", i);
+    if (!none_or(f[DESC], SEAM_JSTRING))
+        return fail(x, "tools[%zu].description: must be a string", i);
+    if (!seam_jis(f[SCHEMA], SEAM_JOBJECT))
+        return fail(x, "tools[%zu].input_schema: must be an object", i);
+    if (!seam_jnone(f[STRICT]) && !is_bool(f[STRICT]))
+        return fail(x, "tools[%zu].strict: must be a boolean", i);
+
+    count_str(x, f[NAME]);
+    if (seam_jis(f[DESC], SEAM_JSTRING)) count_str(x, f[DESC]);
+    count_json(x, f[SCHEMA]);
+
+    seam_jw_obj(w);
+    JW_PAIR(w, "type", "function");
+    KEY(w, "function");
+    seam_jw_obj(w);
+    KEY(w, "name");
+    seam_jw_value(w, d, f[NAME]);
+    if (seam_jis(f[DESC], SEAM_JSTRING)) {
+        KEY(w, "description");
+        seam_jw_value(w, d, f[DESC]);
+    }
+    KEY(w, "parameters");
+    seam_jw_value(w, d, f[SCHEMA]);
+    if (is_bool(f[STRICT])) {
+        KEY(w, "strict");
+        seam_jw_value(w, d, f[STRICT]);
+    }
+    seam_jw_end(w);
+    seam_jw_end(w);
+    return 0;
+}
+
+/* *have_tools: "tools" was written (a non-empty array). */
+static int conv_tools(xlate *x, seam_jv tools, int *have_tools)
+{
+    seam_jw *w = &x->w;
+    if (seam_jnone(tools)) return 0;
+    if (!seam_jis(tools, SEAM_JARRAY)) return fail(x, "tools: must be an array");
+    if (!seam_jfirst(tools)) return 0;
+    KEY(w, "tools");
+    seam_jw_arr(w);
+    size_t i;
+    seam_jv t;
+    seam_jarr_foreach(tools, i, t)
+    {
+        if (conv_tool(x, i, t)) return -1;
+    }
+    seam_jw_end(w);
+    *have_tools = 1;
+    return 0;
+}
+
+static int conv_tool_choice(xlate *x, seam_jv tc, int have_tools)
+{
+    static const char *const names[] = {"type", "name", "disable_parallel_tool_use"};
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    if (seam_jnone(tc)) return 0;
+    if (!seam_jis(tc, SEAM_JOBJECT)) return fail(x, "tool_choice: must be an object");
+    seam_jv f[3];
+    seam__anthropic_pick(d, tc, names, 3, f);
+    seam_jv type = f[0], name = f[1], dp = f[2];
+    if (!seam_jis(type, SEAM_JSTRING)) return fail(x, "tool_choice.type: must be a string");
+    if (!seam_jnone(dp) && !is_bool(dp))
         return fail(x, "tool_choice.disable_parallel_tool_use: must be a boolean");
-    int have_tools = json_object_get(req, "tools") != NULL;
-    json_t *choice;
-    if (!strcmp(type, "auto") || !strcmp(type, "none")) {
+    int none = seam_jstr_eq(d, type, "none");
+    if (none || seam_jstr_eq(d, type, "auto")) {
         if (!have_tools) return 0;
-        choice = json_string(type);
-    } else if (!strcmp(type, "any") || !strcmp(type, "tool")) {
-        if (!have_tools) return fail(x, "tool_choice: type '%s' needs tools", type);
-        if (!strcmp(type, "any")) {
-            choice = json_string("required");
-        } else {
-            const json_t *name = str_member(tc, "name");
-            if (!name) return fail(x, "tool_choice.name: must be a string");
-            choice = json_pack("{s:s, s:{s:O}}", "type", "function", "function", "name", name);
-        }
+        KEY(w, "tool_choice");
+        if (none)
+            JW_LIT(w, "none");
+        else
+            JW_LIT(w, "auto");
+    } else if (seam_jstr_eq(d, type, "any")) {
+        if (!have_tools) return fail(x, "tool_choice: type 'any' needs tools");
+        JW_PAIR(w, "tool_choice", "required");
+    } else if (seam_jstr_eq(d, type, "tool")) {
+        if (!have_tools) return fail(x, "tool_choice: type 'tool' needs tools");
+        if (!seam_jis(name, SEAM_JSTRING)) return fail(x, "tool_choice.name: must be a string");
+        KEY(w, "tool_choice");
+        seam_jw_obj(w);
+        JW_PAIR(w, "type", "function");
+        KEY(w, "function");
+        seam_jw_obj(w);
+        KEY(w, "name");
+        seam_jw_value(w, d, name);
+        seam_jw_end(w);
+        seam_jw_end(w);
     } else {
         return fail(x, "tool_choice.type: must be 'auto', 'any', 'tool' or 'none'");
     }
-    if (!choice || json_object_set_new(req, "tool_choice", choice)) return fail(x, "out of memory");
-    if (json_is_true(dp) && strcmp(type, "none") &&
-        json_object_set_new(req, "parallel_tool_calls", json_false()))
-        return fail(x, "out of memory");
+    if (seam_jis(dp, SEAM_JTRUE) && !none) {
+        KEY(w, "parallel_tool_calls");
+        seam_jw_bool(w, 0);
+    }
     return 0;
 }
 
-/* Top-level fields handled below, in the order they are written out. */
-static const char *const known_fields[] = {
+static int conv_max_tokens(xlate *x, seam_jv v)
+{
+    long n;
+    if (seam__anthropic_long(x->d, v, &n) == 0 && n >= 1) {
+        KEY(&x->w, "max_tokens");
+        seam_jw_value(&x->w, x->d, v);
+        return 0;
+    }
+    if (!seam_jnone(v)) return fail(x, "max_tokens: must be an integer of at least 1");
+    return x->counting ? 0 : fail(x, "max_tokens: field required");
+}
+
+static int copy_number(xlate *x, const char *key, seam_jv v)
+{
+    if (seam_jnone(v)) return 0;
+    if (!seam_jis(v, SEAM_JNUMBER)) return fail(x, "%s: must be a number", key);
+    seam_jw_key(&x->w, key);
+    seam_jw_value(&x->w, x->d, v);
+    return 0;
+}
+
+static int conv_top_k(xlate *x, seam_jv v)
+{
+    long n;
+    if (seam_jnone(v)) return 0;
+    if (seam__anthropic_long(x->d, v, &n) || n < 0)
+        return fail(x, "top_k: must be a non-negative integer");
+    KEY(&x->w, "top_k");
+    seam_jw_value(&x->w, x->d, v);
+    return 0;
+}
+
+static int conv_stop_sequences(xlate *x, seam_jv v)
+{
+    if (seam_jnone(v)) return 0;
+    if (!seam_jis(v, SEAM_JARRAY)) return fail(x, "stop_sequences: must be an array of strings");
+    size_t i;
+    seam_jv s;
+    seam_jarr_foreach(v, i, s)
+    {
+        if (!seam_jis(s, SEAM_JSTRING)) return fail(x, "stop_sequences[%zu]: must be a string", i);
+    }
+    if (seam_jfirst(v)) { /* empty: omitted */
+        KEY(&x->w, "stop");
+        seam_jw_value(&x->w, x->d, v);
+    }
+    return 0;
+}
+
+static int conv_metadata(xlate *x, seam_jv v)
+{
+    if (seam_jnone(v)) return 0;
+    if (!seam_jis(v, SEAM_JOBJECT)) return fail(x, "metadata: must be an object");
+    seam_jv uid = seam_jget(x->d, v, "user_id");
+    if (!none_or(uid, SEAM_JSTRING)) return fail(x, "metadata.user_id: must be a string");
+    if (seam_jis(uid, SEAM_JSTRING)) {
+        KEY(&x->w, "user");
+        seam_jw_value(&x->w, x->d, uid);
+    }
+    return 0;
+}
+
+static int check_thinking(xlate *x, seam_jv v)
+{
+    if (seam_jnone(v)) return 0;
+    seam_jv type = str_member(x->d, v, "type");
+    if (!type) return fail(x, "thinking.type: must be a string");
+    if (!seam_jstr_eq(x->d, type, "disabled"))
+        return fail(x, "thinking: extended thinking ('%s') is not supported", text_of(x, type));
+    return 0;
+}
+
+static int conv_stream(xlate *x, seam_jv v, int *streaming)
+{
+    if (!seam_jnone(v) && !is_bool(v)) return fail(x, "stream: must be a boolean");
+    *streaming = seam_jis(v, SEAM_JTRUE);
+    if (*streaming) {
+        KEY(&x->w, "stream");
+        seam_jw_bool(&x->w, 1);
+        KEY(&x->w, "stream_options");
+        JW_RAW(&x->w, "{\"include_usage\":true}");
+    }
+    return 0;
+}
+
+/* Top-level fields. */
+enum {
+    F_MODEL,
+    F_SYSTEM,
+    F_MESSAGES,
+    F_MAX_TOKENS,
+    F_TEMPERATURE,
+    F_TOP_P,
+    F_TOP_K,
+    F_STOP_SEQUENCES,
+    F_METADATA,
+    F_TOOLS,
+    F_TOOL_CHOICE,
+    F_STREAM,
+    F_THINKING,
+    F_SERVICE_TIER,
+    F_CONTAINER,
+    F_CACHE_CONTROL,
+    F_MCP_SERVERS,
+    NFIELDS,
+};
+static const char *const known_fields[NFIELDS] = {
     "model",    "system",         "messages",  "max_tokens",    "temperature", "top_p",
     "top_k",    "stop_sequences", "metadata",  "tools",         "tool_choice", "stream",
-    "thinking", "service_tier",   "container", "cache_control", "mcp_servers", NULL,
+    "thinking", "service_tier",   "container", "cache_control", "mcp_servers",
 };
 
-static int copy_number(xlate *x, const json_t *root, const char *key, json_t *req)
+/* Validates root and writes the OpenAI body, fields in the order of the
+ * checks so that the first error found is the one reported. */
+static int translate(xlate *x, seam_jv root, int *streaming)
 {
-    const json_t *v = json_object_get(root, key);
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_number(v)) return fail(x, "%s: must be a number", key);
-    return json_object_set(req, key, (json_t *)v) ? fail(x, "out of memory") : 0;
+    const seam_jdoc *d = x->d;
+    seam_jw *w = &x->w;
+    if (!seam_jis(root, SEAM_JOBJECT)) return fail(x, "request body must be a JSON object");
+    seam_jv f[NFIELDS];
+    seam_jv unknown = seam__anthropic_pick(d, root, known_fields, NFIELDS, f);
+    if (unknown) return fail(x, "%s: not supported", text_of(x, unknown));
+    if (!seam_jis(f[F_MODEL], SEAM_JSTRING) || f[F_MODEL]->len == 2)
+        return fail(x, "model: must be a non-empty string");
+
+    seam_jw_obj(w);
+    KEY(w, "model");
+    seam_jw_value(w, d, f[F_MODEL]);
+    KEY(w, "messages");
+    seam_jw_arr(w);
+    int rc = conv_system(x, f[F_SYSTEM]), have_tools = 0;
+    if (!rc) rc = conv_messages(x, f[F_MESSAGES]);
+    seam_jw_end(w);
+    if (!rc) rc = conv_max_tokens(x, f[F_MAX_TOKENS]);
+    if (!rc) rc = copy_number(x, "temperature", f[F_TEMPERATURE]);
+    if (!rc) rc = copy_number(x, "top_p", f[F_TOP_P]);
+    if (!rc) rc = conv_top_k(x, f[F_TOP_K]);
+    if (!rc) rc = conv_stop_sequences(x, f[F_STOP_SEQUENCES]);
+    if (!rc) rc = conv_metadata(x, f[F_METADATA]);
+    if (!rc) rc = conv_tools(x, f[F_TOOLS], &have_tools);
+    if (!rc) rc = conv_tool_choice(x, f[F_TOOL_CHOICE], have_tools);
+    if (!rc) rc = check_thinking(x, f[F_THINKING]);
+    if (!rc && !seam_jnone(f[F_MCP_SERVERS]) &&
+        !(seam_jis(f[F_MCP_SERVERS], SEAM_JARRAY) && !seam_jfirst(f[F_MCP_SERVERS])))
+        rc = fail(x, "mcp_servers: the MCP connector is not supported");
+    if (!rc) rc = conv_stream(x, f[F_STREAM], streaming);
+    seam_jw_end(w);
+    return rc;
 }
 
-/* Validates and translates root into *outp (a new object). */
-static int translate(xlate *x, const json_t *root, json_t **outp, int *stream)
+/* Parses p[0..n) and translates it into out. Returns 0 (out holds the
+ * body), -1 with err, or SEAM_ANTHROPIC_EOUT (a full out: only once the
+ * request was found valid, as a 400 says more). On failure out is as it
+ * was. */
+static int parse_and_translate(xlate *x, const char *p, size_t n, seam_buf *out, int *stream)
 {
-    *outp = NULL;
-    if (!json_is_object(root)) return fail(x, "request body must be a JSON object");
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)root, key, v)
-    {
-        int known = 0;
-        for (int i = 0; known_fields[i] && !known; i++)
-            known = !strcmp(key, known_fields[i]);
-        if (!known) return fail(x, "%s: not supported", key);
-    }
-
-    json_t *req = json_object(), *msgs = json_array();
-    if (!req || !msgs) {
-        json_decref(req);
-        json_decref(msgs);
-        return fail(x, "out of memory");
-    }
-    int rc = 0;
-    const json_t *model = json_object_get(root, "model");
-    if (!json_is_string(model) || !json_string_length(model))
-        rc = fail(x, "model: must be a non-empty string");
-    if (!rc && json_object_set(req, "model", (json_t *)model)) rc = fail(x, "out of memory");
-    if (!rc && json_object_set_new(req, "messages", json_incref(msgs)))
-        rc = fail(x, "out of memory");
-    if (!rc) rc = conv_system(x, json_object_get(root, "system"), msgs);
-    if (!rc) rc = conv_messages(x, json_object_get(root, "messages"), msgs);
-
-    if (!rc) {
-        const json_t *mt = json_object_get(root, "max_tokens");
-        if (json_is_integer(mt) && json_integer_value(mt) >= 1) {
-            if (json_object_set(req, "max_tokens", (json_t *)mt)) rc = fail(x, "out of memory");
-        } else if (mt && !json_is_null(mt)) {
-            rc = fail(x, "max_tokens: must be an integer of at least 1");
-        } else if (!x->counting) {
-            rc = fail(x, "max_tokens: field required");
-        }
-    }
-    if (!rc) rc = copy_number(x, root, "temperature", req);
-    if (!rc) rc = copy_number(x, root, "top_p", req);
-    if (!rc) {
-        v = json_object_get(root, "top_k");
-        if (v && !json_is_null(v)) {
-            if (!json_is_integer(v) || json_integer_value(v) < 0)
-                rc = fail(x, "top_k: must be a non-negative integer");
-            else if (json_object_set(req, "top_k", (json_t *)v))
-                rc = fail(x, "out of memory");
-        }
-    }
-    if (!rc) {
-        v = json_object_get(root, "stop_sequences");
-        if (v && !json_is_null(v)) {
-            size_t i;
-            const json_t *s;
-            if (!json_is_array(v)) rc = fail(x, "stop_sequences: must be an array of strings");
-            json_array_foreach(v, i, s)
-            {
-                if (rc) break;
-                if (!json_is_string(s)) rc = fail(x, "stop_sequences[%zu]: must be a string", i);
-            }
-            if (!rc && json_array_size(v) && json_object_set(req, "stop", (json_t *)v))
-                rc = fail(x, "out of memory");
-        }
-    }
-    if (!rc) {
-        v = json_object_get(root, "metadata");
-        if (v && !json_is_null(v)) {
-            const json_t *uid = json_object_get(v, "user_id");
-            if (!json_is_object(v))
-                rc = fail(x, "metadata: must be an object");
-            else if (uid && !json_is_string(uid) && !json_is_null(uid))
-                rc = fail(x, "metadata.user_id: must be a string");
-            else if (json_is_string(uid) && json_object_set(req, "user", (json_t *)uid))
-                rc = fail(x, "out of memory");
-        }
-    }
-    if (!rc) rc = conv_tools(x, json_object_get(root, "tools"), req);
-    if (!rc) rc = conv_tool_choice(x, json_object_get(root, "tool_choice"), req);
-    if (!rc) {
-        v = json_object_get(root, "thinking");
-        if (v && !json_is_null(v)) {
-            const char *type = json_string_value(json_object_get(v, "type"));
-            if (!json_is_object(v) || !type)
-                rc = fail(x, "thinking.type: must be a string");
-            else if (strcmp(type, "disabled"))
-                rc = fail(x, "thinking: extended thinking ('%s') is not supported", type);
-        }
-    }
-    if (!rc) {
-        v = json_object_get(root, "mcp_servers");
-        if (v && !json_is_null(v) && !(json_is_array(v) && !json_array_size(v)))
-            rc = fail(x, "mcp_servers: the MCP connector is not supported");
-    }
-    int streaming = 0;
-    if (!rc) {
-        v = json_object_get(root, "stream");
-        if (v && !json_is_boolean(v) && !json_is_null(v)) rc = fail(x, "stream: must be a boolean");
-        streaming = json_is_true(v);
-        if (!rc && streaming &&
-            (json_object_set_new(req, "stream", json_true()) ||
-             json_object_set_new(req, "stream_options", json_pack("{s:b}", "include_usage", 1))))
-            rc = fail(x, "out of memory");
-    }
-    json_decref(msgs);
-    if (rc) {
-        json_decref(req);
-        return rc;
-    }
-    if (stream) *stream = streaming;
-    *outp = req;
-    return 0;
-}
-
-/* Parses p[0..n) and translates it; *req is NULL on failure. */
-static int parse_and_translate(xlate *x, const char *p, size_t n, json_t **req, int *stream)
-{
-    json_error_t je;
-    *req = NULL;
-    json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &je);
-    if (!root)
-        return fail(x, "request body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
+    seam_json_error je;
+    if (seam_jdoc_parse(&x->doc, p, n, &je)) {
+        seam_jdoc_free(&x->doc);
+        return fail(x, "request body is not valid JSON: %s (line %d, column %d)", je.msg, je.line,
                     je.column);
-    int rc = translate(x, root, req, stream);
-    json_decref(root);
+    }
+    x->d = &x->doc;
+    seam_buf_init(&x->scratch, 64u << 10);
+    seam_jw_init(&x->w, out);
+    size_t mark = out->len;
+    int streaming = 0;
+    int rc = translate(x, seam_jroot(x->d), &streaming);
+    if (!rc && seam_jw_error(&x->w)) rc = SEAM_ANTHROPIC_EOUT;
+    if (rc)
+        seam__anthropic_buf_truncate(out, mark);
+    else if (stream)
+        *stream = streaming;
+    seam_buf_free(&x->scratch);
+    seam_jdoc_free(&x->doc);
     return rc;
 }
 
@@ -865,31 +1180,34 @@ int seam_anthropic_request_to_openai(const char *p, size_t n, seam_buf *out, int
                                      size_t errlen)
 {
     xlate x = {.err = err, .errlen = errlen};
-    json_t *req;
-    int rc = parse_and_translate(&x, p, n, &req, stream);
-    if (rc) return rc;
-    rc = dump_json(req, out);
-    json_decref(req);
-    if (rc) {
+    int rc = parse_and_translate(&x, p, n, out, stream);
+    if (rc == SEAM_ANTHROPIC_EOUT)
         fail(&x, "the translated request does not fit in %zu bytes", out->max);
-        return SEAM_ANTHROPIC_EOUT;
-    }
-    return 0;
+    return rc;
 }
 
 int seam_anthropic_count_tokens(const char *p, size_t n, seam_buf *out, char *err, size_t errlen)
 {
     xlate x = {.err = err, .errlen = errlen, .counting = 1};
-    json_t *req;
-    int rc = parse_and_translate(&x, p, n, &req, NULL);
-    if (rc) return rc;
-    json_decref(req);
+    seam_buf sink; /* the translation is not wanted: a cap of 0 turns its writes off */
+    seam_buf_init(&sink, 0);
+    int rc = parse_and_translate(&x, p, n, &sink, NULL);
+    seam_buf_free(&sink);
+    if (rc == -1) return rc;
     long tokens = x.chars / 4 + (x.chars % 4 != 0);
     if (x.images > (LONG_MAX - tokens) / SEAM_ANTHROPIC_IMAGE_TOKENS)
         tokens = LONG_MAX;
     else
         tokens += x.images * SEAM_ANTHROPIC_IMAGE_TOKENS;
-    if (seam_buf_printf(out, "{\"input_tokens\":%ld}", tokens)) {
+    size_t mark = out->len;
+    seam_jw w;
+    seam_jw_init(&w, out);
+    seam_jw_obj(&w);
+    KEY(&w, "input_tokens");
+    seam_jw_int(&w, tokens);
+    seam_jw_end(&w);
+    if (seam_jw_error(&w)) {
+        seam__anthropic_buf_truncate(out, mark);
         fail(&x, "the answer does not fit in %zu bytes", out->max);
         return SEAM_ANTHROPIC_EOUT;
     }
@@ -898,134 +1216,241 @@ int seam_anthropic_count_tokens(const char *p, size_t n, seam_buf *out, char *er
 
 /* ---- reply ---- */
 
-/* The text of message.content: a string, or the text parts of an array. */
-static int content_text(const json_t *content, seam_buf *text)
+/* Appends string s to the text block being written, opening it first. */
+static void text_piece(seam_jw *w, const seam_jdoc *d, seam_jv s, int *open)
 {
-    if (json_is_string(content))
-        return seam_buf_append(text, json_string_value(content), json_string_length(content));
-    size_t i;
-    const json_t *part;
-    json_array_foreach(content, i, part)
-    {
-        const json_t *t = str_member(part, "text");
-        if (t && seam_buf_append(text, json_string_value(t), json_string_length(t))) return -1;
+    size_t n;
+    const char *body = seam_jstr(d, s, &n);
+    if (!body || !n) return;
+    if (!*open) {
+        seam_jw_obj(w);
+        JW_PAIR(w, "type", "text");
+        KEY(w, "text");
+        seam_jw_str_begin(w);
+        *open = 1;
     }
+    seam_jw_str_add_escaped(w, body, n);
+}
+
+/* One text block when content (a string, or parts whose "text" members are
+ * joined as they are) holds text. */
+static void write_text_block(seam_jw *w, const seam_jdoc *d, seam_jv content)
+{
+    int open = 0;
+    size_t i;
+    seam_jv part;
+    if (seam_jis(content, SEAM_JSTRING)) text_piece(w, d, content, &open);
+    seam_jarr_foreach(content, i, part)
+    {
+        text_piece(w, d, seam_jget(d, part, "text"), &open);
+    }
+    if (open) {
+        seam_jw_str_end(w);
+        seam_jw_end(w);
+    }
+}
+
+/* The message id, decoded: its prefix, then id[0..len) (see
+ * seam__anthropic_msg_id_split). */
+typedef struct msg_id {
+    const char *prefix, *id;
+    size_t len;
+    int plain; /* id was not escaped in the answer: it needs no escaping */
+} msg_id;
+
+/* Adds p[0..n), a piece of the message id, to the string being written. */
+static void add_id_piece(seam_jw *w, const msg_id *m, const char *p, size_t n)
+{
+    if (m->plain)
+        seam_jw_str_add_escaped(w, p, n);
+    else
+        seam_jw_str_add(w, p, n);
+}
+
+/* A tool_use block's id when the upstream gave none: "toolu_" + the message
+ * id after "msg_" + "_" + the call's position, unique within the message. */
+static void write_synthetic_tool_id(seam_jw *w, const msg_id *m, size_t pos)
+{
+    size_t plen = strlen(m->prefix), n; /* prefix: "msg_", "msg_seam", or "" (id has it) */
+    char digits[24];
+    const char *num = seam__anthropic_ltoa((long)pos, digits, &n);
+    seam_jw_str_begin(w);
+    seam_jw_str_add_escaped(w, "toolu_", 6);
+    if (plen >= 4) {
+        seam_jw_str_add_escaped(w, m->prefix + 4, plen - 4);
+        add_id_piece(w, m, m->id, m->len);
+    } else {
+        add_id_piece(w, m, m->id + 4, m->len - 4);
+    }
+    seam_jw_str_add_escaped(w, "_", 1);
+    seam_jw_str_add_escaped(w, num, n);
+    seam_jw_str_end(w);
+}
+
+/* The tool_use input for OpenAI's arguments string: the object it holds,
+ * or {} when it is not one (see the table). */
+static void write_input(seam_jw *w, const seam_jdoc *d, seam_jv args, seam_buf *scratch)
+{
+    size_t n;
+    const char *text = seam_jstr(d, args, &n);
+    if (text && args->escaped) { /* the JSON inside the string, decoded */
+        scratch->len = 0;
+        text = seam_jstr_decode(d, args, scratch) ? NULL : scratch->data;
+        n = scratch->len;
+    }
+    size_t i = 0;
+    while (text && i < n &&
+           (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+        i++;
+    if (text && i < n && text[i] == '{' && seam_json_validate(text, n, NULL) == 0)
+        seam_jw_raw(w, text, n);
+    else
+        seam_jw_raw(w, "{}", 2);
+}
+
+/* message.tool_calls -> tool_use blocks; returns how many were written. */
+static size_t write_tool_uses(seam_jw *w, const seam_jdoc *d, seam_jv calls, const msg_id *m)
+{
+    static const char *const names[] = {"name", "arguments"};
+    seam_buf scratch; /* decoded arguments: never longer than the document */
+    seam_buf_init(&scratch, seam_jroot(d)->len);
+    size_t i, written = 0;
+    seam_jv call, f[2];
+    seam_jarr_foreach(calls, i, call)
+    {
+        seam_jv fn = seam_jget(d, call, "function");
+        if (!seam_jis(fn, SEAM_JOBJECT)) continue; /* not a function call: nothing to map it to */
+        seam__anthropic_pick(d, fn, names, 2, f);
+        seam_jv id = str_member(d, call, "id");
+        seam_jw_obj(w);
+        JW_PAIR(w, "type", "tool_use");
+        KEY(w, "id");
+        if (id)
+            seam_jw_value(w, d, id);
+        else
+            write_synthetic_tool_id(w, m, i);
+        KEY(w, "name");
+        if (seam_jis(f[0], SEAM_JSTRING))
+            seam_jw_value(w, d, f[0]);
+        else
+            JW_LIT(w, "");
+        KEY(w, "input");
+        write_input(w, d, f[1], &scratch);
+        seam_jw_end(w);
+        written++;
+    }
+    seam_buf_free(&scratch);
+    return written;
+}
+
+static void write_usage(seam_jw *w, const seam__anthropic_usage *u)
+{
+    seam_jw_obj(w);
+    KEY(w, "input_tokens");
+    seam_jw_int(w, u->input_tokens);
+    KEY(w, "output_tokens");
+    seam_jw_int(w, u->output_tokens);
+    if (u->has_cached) {
+        KEY(w, "cache_read_input_tokens");
+        seam_jw_int(w, u->cached_tokens);
+    }
+    seam_jw_end(w);
+}
+
+/* Choice 0: the one whose index says 0, else the first. */
+static seam_jv choice_zero(const seam_jdoc *d, seam_jv choices)
+{
+    size_t i;
+    seam_jv c;
+    long index;
+    seam_jarr_foreach(choices, i, c)
+    {
+        if (seam__anthropic_long(d, seam_jget(d, c, "index"), &index) == 0 && index == 0) return c;
+    }
+    return seam_jfirst(choices);
+}
+
+/* The message of a parsed chat.completion, written to w. -1 when root is
+ * not one. */
+static int reply(const seam_jdoc *d, const char *model, seam_jw *w, seam_buf *idbuf)
+{
+    enum { OBJECT, CHOICES, ID, MODEL, USAGE };
+    static const char *const top[] = {"object", "choices", "id", "model", "usage"};
+    static const char *const msg_names[] = {"content", "refusal", "tool_calls"};
+    seam_jv root = seam_jroot(d), f[5], mf[3];
+    if (!seam_jis(root, SEAM_JOBJECT)) return -1;
+    seam__anthropic_pick(d, root, top, 5, f);
+    if ((f[OBJECT] && !seam_jstr_eq(d, f[OBJECT], "chat.completion")) ||
+        !seam_jis(f[CHOICES], SEAM_JARRAY) || !seam_jfirst(f[CHOICES]))
+        return -1;
+    seam_jv choice = choice_zero(d, f[CHOICES]);
+    seam_jv message = seam_jget(d, choice, "message");
+    if (!seam_jis(message, SEAM_JOBJECT)) return -1;
+    seam__anthropic_pick(d, message, msg_names, 3, mf);
+    seam_jv refusal = seam_jis(mf[1], SEAM_JSTRING) ? mf[1] : NULL;
+
+    msg_id m;
+    m.id = seam_jstr(d, f[ID], &m.len);
+    m.plain = !m.id || !f[ID]->escaped;
+    if (!m.plain) { /* rare: decode it */
+        if (seam_jstr_decode(d, f[ID], idbuf)) return SEAM_ANTHROPIC_EOUT;
+        m.id = idbuf->data, m.len = idbuf->len;
+    }
+    m.prefix = seam__anthropic_msg_id_split(&m.id, &m.len);
+
+    seam_jw_obj(w);
+    KEY(w, "id");
+    seam_jw_str_begin(w);
+    seam_jw_str_add_escaped(w, m.prefix, strlen(m.prefix));
+    add_id_piece(w, &m, m.id, m.len);
+    seam_jw_str_end(w);
+    JW_PAIR(w, "type", "message");
+    JW_PAIR(w, "role", "assistant");
+    KEY(w, "model");
+    if (model)
+        seam_jw_cstr(w, model);
+    else if (seam_jis(f[MODEL], SEAM_JSTRING))
+        seam_jw_value(w, d, f[MODEL]);
+    else
+        JW_LIT(w, "");
+    KEY(w, "content");
+    seam_jw_arr(w);
+    write_text_block(w, d, mf[0]);
+    write_text_block(w, d, refusal);
+    size_t calls = write_tool_uses(w, d, mf[2], &m);
+    seam_jw_end(w);
+
+    const char *stop = seam__anthropic_stop_reason(d, seam_jget(d, choice, "finish_reason"));
+    if (refusal && refusal->len > 2)
+        stop = "refusal";
+    else if (calls && !strcmp(stop, "end_turn"))
+        stop = "tool_use";
+    KEY(w, "stop_reason");
+    seam_jw_str_escaped(w, stop, strlen(stop)); /* one of ours: nothing to escape */
+    KEY(w, "stop_sequence");
+    seam_jw_null(w);
+    seam__anthropic_usage u;
+    seam__anthropic_read_usage(d, f[USAGE], &u);
+    KEY(w, "usage");
+    write_usage(w, &u);
+    seam_jw_end(w);
     return 0;
-}
-
-/* A text block, appended to blocks when text is non-empty. */
-static int add_text_block(json_t *blocks, const char *s, size_t len)
-{
-    if (!len) return 0;
-    return json_array_append_new(blocks, json_pack("{s:s, s:s%}", "type", "text", "text", s, len));
-}
-
-/* Arguments -> the tool_use input: the parsed object, or {} (see the table). */
-static json_t *parse_arguments(const json_t *args)
-{
-    json_t *v = NULL;
-    if (json_is_string(args))
-        v = json_loadb(json_string_value(args), json_string_length(args), JSON_ALLOW_NUL, NULL);
-    if (json_is_object(v)) return v;
-    json_decref(v);
-    return json_object();
-}
-
-static json_t *tool_use_blocks(const json_t *calls, const char *msg_id, json_t *blocks)
-{
-    size_t i;
-    const json_t *call;
-    json_array_foreach(calls, i, call)
-    {
-        const json_t *fn = json_object_get(call, "function");
-        if (!json_is_object(fn)) continue; /* not a function call: nothing to map it to */
-        const json_t *id = str_member(call, "id");
-        char synth[160];
-        if (!id) snprintf(synth, sizeof synth, "toolu_%s_%zu", msg_id + 4, i);
-        json_t *b =
-            json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use", "id",
-                      id ? json_string_value(id) : synth, "name", sv(json_object_get(fn, "name")),
-                      "input", parse_arguments(json_object_get(fn, "arguments")));
-        if (!b || json_array_append_new(blocks, b)) return NULL;
-    }
-    return blocks;
 }
 
 int seam_anthropic_response_from_openai_model(const char *p, size_t n, const char *model,
                                               seam_buf *out)
 {
-    json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, NULL);
-    const json_t *obj = json_object_get(root, "object");
-    const json_t *choices = json_object_get(root, "choices");
-    if (!json_is_object(root) || (obj && strcmp(sv(obj), "chat.completion")) ||
-        !json_is_array(choices) || !json_array_size(choices)) {
-        json_decref(root);
-        return -1;
-    }
-    const json_t *choice = json_array_get(choices, 0), *c;
-    size_t i;
-    json_array_foreach(choices, i, c)
-    {
-        const json_t *index = json_object_get(c, "index");
-        if (json_is_integer(index) && json_integer_value(index) == 0) {
-            choice = c;
-            break;
-        }
-    }
-    const json_t *message = json_object_get(choice, "message");
-    if (!json_is_object(message)) {
-        json_decref(root);
-        return -1;
-    }
-
-    int rc = SEAM_ANTHROPIC_EOUT;
-    seam_buf id, text;
-    seam_buf_init(&id, 4096);
-    seam_buf_init(&text, TEXT_MAX);
-    json_t *msg = NULL, *blocks = json_array();
-    const json_t *oid = str_member(root, "id");
-    if (!blocks || seam__anthropic_msg_id(&id, json_string_value(oid), json_string_length(oid)))
-        goto done;
-
-    const json_t *content = json_object_get(message, "content");
-    const json_t *refusal = str_member(message, "refusal");
-    if (content_text(content, &text) ||
-        add_text_block(blocks, text.data ? text.data : "", text.len) ||
-        (refusal &&
-         add_text_block(blocks, json_string_value(refusal), json_string_length(refusal))))
-        goto done;
-    size_t ntext = json_array_size(blocks);
-    if (!tool_use_blocks(json_object_get(message, "tool_calls"), id.data, blocks)) goto done;
-
-    const char *stop =
-        seam_anthropic_stop_reason(json_string_value(json_object_get(choice, "finish_reason")));
-    if (refusal && json_string_length(refusal))
-        stop = "refusal";
-    else if (json_array_size(blocks) > ntext && !strcmp(stop, "end_turn"))
-        stop = "tool_use";
-
-    seam__anthropic_usage u;
-    seam__anthropic_read_usage(json_object_get(root, "usage"), &u);
-    json_t *usage = json_pack("{s:I, s:I}", "input_tokens", (json_int_t)u.input_tokens,
-                              "output_tokens", (json_int_t)u.output_tokens);
-    if (usage && u.has_cached &&
-        json_object_set_new(usage, "cache_read_input_tokens",
-                            json_integer((json_int_t)u.cached_tokens))) {
-        json_decref(usage);
-        usage = NULL;
-    }
-    if (!usage) goto done;
-    if (!model) model = sv(json_object_get(root, "model"));
-    msg = json_pack("{s:s%, s:s, s:s, s:s, s:O, s:s, s:n, s:o}", "id", id.data, id.len, "type",
-                    "message", "role", "assistant", "model", model, "content", blocks,
-                    "stop_reason", stop, "stop_sequence", "usage", usage);
-    if (msg) rc = dump_json(msg, out);
-done:
-    json_decref(msg);
-    json_decref(blocks);
-    seam_buf_free(&id);
-    seam_buf_free(&text);
-    json_decref(root);
+    seam_jdoc doc;
+    seam_buf idbuf;
+    seam_jw w;
+    size_t mark = out->len;
+    seam_buf_init(&idbuf, 4096);
+    seam_jw_init(&w, out);
+    int rc = seam_jdoc_parse(&doc, p, n, NULL) ? -1 : reply(&doc, model, &w, &idbuf);
+    if (!rc && seam_jw_error(&w)) rc = SEAM_ANTHROPIC_EOUT;
+    if (rc) seam__anthropic_buf_truncate(out, mark);
+    seam_buf_free(&idbuf);
+    seam_jdoc_free(&doc);
     return rc;
 }
 
@@ -1051,14 +1476,26 @@ const char *seam_anthropic_error_type(int status)
     }
 }
 
-static int error_json(seam_buf *out, int status, const char *message, size_t len)
+/* The error object; message is text, or (escaped) a JSON string body. */
+static int error_json(seam_buf *out, int status, const char *message, size_t len, int escaped)
 {
     size_t mark = out->len;
-    int rc = seam_buf_printf(out, "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":\"",
-                             seam_anthropic_error_type(status));
-    if (!rc) rc = seam_buf_append_json_str(out, message, len);
-    if (!rc) rc = seam_buf_append_str(out, "\"}}");
-    if (rc) {
+    seam_jw w;
+    seam_jw_init(&w, out);
+    seam_jw_obj(&w);
+    JW_PAIR(&w, "type", "error");
+    KEY(&w, "error");
+    seam_jw_obj(&w);
+    KEY(&w, "type");
+    seam_jw_cstr(&w, seam_anthropic_error_type(status));
+    KEY(&w, "message");
+    if (escaped)
+        seam_jw_str_escaped(&w, message, len);
+    else
+        seam_jw_str(&w, message, len);
+    seam_jw_end(&w);
+    seam_jw_end(&w);
+    if (seam_jw_error(&w)) {
         seam__anthropic_buf_truncate(out, mark);
         return SEAM_ANTHROPIC_EOUT;
     }
@@ -1068,32 +1505,43 @@ static int error_json(seam_buf *out, int status, const char *message, size_t len
 int seam_anthropic_error_json(seam_buf *out, int status, const char *message)
 {
     if (!message) message = "";
-    return error_json(out, status, message, strlen(message));
+    return error_json(out, status, message, strlen(message), 0);
 }
 
-/* The message of an OpenAI-format error body, or NULL. */
-static const json_t *openai_error_message(const json_t *root)
+int seam__anthropic_error_escaped(seam_buf *out, int status, const char *body, size_t len)
 {
-    const json_t *e = json_object_get(root, "error");
-    if (json_is_string(e) && json_string_length(e)) return e; /* {"error":"text"} */
-    const json_t *m = str_member(e, "message");               /* OpenAI */
-    if (!m) m = str_member(root, "message");                  /* vLLM, TGI */
-    if (!m) m = str_member(root, "detail");                   /* FastAPI servers */
-    return m && json_string_length(m) ? m : NULL;
+    return error_json(out, status, body, len, 1);
+}
+
+/* The message of an OpenAI-format error body (a non-empty string), or NULL. */
+static seam_jv openai_error_message(const seam_jdoc *d)
+{
+    static const char *const names[] = {"error", "message", "detail"};
+    seam_jv f[3];
+    seam__anthropic_pick(d, seam_jroot(d), names, 3, f);
+    seam_jv m = f[0]; /* {"error":"text"} */
+    if (!seam_jis(m, SEAM_JSTRING) || m->len == 2) {
+        m = str_member(d, f[0], "message");                     /* OpenAI */
+        if (!m) m = seam_jis(f[1], SEAM_JSTRING) ? f[1] : NULL; /* vLLM, TGI */
+        if (!m) m = seam_jis(f[2], SEAM_JSTRING) ? f[2] : NULL; /* FastAPI servers */
+    }
+    return m && m->len > 2 ? m : NULL;
 }
 
 int seam_anthropic_error_from_openai(int status, const char *p, size_t n, seam_buf *out)
 {
-    json_t *root = p ? json_loadb(p, n, JSON_ALLOW_NUL, NULL) : NULL;
-    const json_t *m = openai_error_message(root);
+    seam_jdoc doc = {0};
+    seam_jv m = p && seam_jdoc_parse(&doc, p, n, NULL) == 0 ? openai_error_message(&doc) : NULL;
     int rc;
     if (m) {
-        rc = error_json(out, status, json_string_value(m), json_string_length(m));
+        size_t len;
+        const char *body = seam_jstr(&doc, m, &len);
+        rc = error_json(out, status, body, len, 1);
     } else {
         char msg[64];
         snprintf(msg, sizeof msg, "upstream returned HTTP %d", status);
-        rc = error_json(out, status, msg, strlen(msg));
+        rc = error_json(out, status, msg, strlen(msg), 0);
     }
-    json_decref(root);
+    seam_jdoc_free(&doc);
     return rc;
 }

@@ -3,8 +3,9 @@
 #ifndef SEAM_API_ANTHROPIC_INTERNAL_H
 #define SEAM_API_ANTHROPIC_INTERNAL_H
 
-#include <jansson.h>
+#include <stddef.h>
 
+#include "api/json_doc.h"
 #include "core/buf.h"
 
 /* Token counts read from an OpenAI "usage" object, in Anthropic's terms. */
@@ -12,21 +13,43 @@ typedef struct seam__anthropic_usage {
     int present;        /* usage was an object */
     long input_tokens;  /* prompt_tokens - cached_tokens, never below 0 */
     long output_tokens; /* completion_tokens */
-    int has_cached;     /* prompt_tokens_details.cached_tokens was a number */
+    int has_cached;     /* prompt_tokens_details.cached_tokens was an integer */
     long cached_tokens; /* -> cache_read_input_tokens */
 } seam__anthropic_usage;
 
-/* Fills u from usage (any JSON value; counts that are absent or not
- * non-negative integers read as 0). */
-void seam__anthropic_read_usage(const json_t *usage, seam__anthropic_usage *u);
+/* Fills u from usage (any value, or NULL; counts that are absent or not
+ * non-negative integers read as 0, counts past LONG_MAX as LONG_MAX). */
+void seam__anthropic_read_usage(const seam_jdoc *d, seam_jv usage, seam__anthropic_usage *u);
 
-/* Appends Anthropic's message id for an OpenAI completion id (raw bytes, not
- * JSON-escaped): "msg_" + the id without its "chatcmpl-" prefix; "msg_seam"
- * when there is none. 0 or a seam_buf error. */
+/* One pass over obj's members: vals[i] is the member named names[i] (the
+ * last one if repeated), or NULL. Returns the key of the first member whose
+ * name is not in names, or NULL. */
+seam_jv seam__anthropic_pick(const seam_jdoc *d, seam_jv obj, const char *const names[], size_t n,
+                             seam_jv vals[]);
+
+/* v is an integer (no fraction or exponent): its value in *out, clamped to
+ * LONG_MIN..LONG_MAX. 0, or -1 when v is anything else. */
+int seam__anthropic_long(const seam_jdoc *d, seam_jv v, long *out);
+
+/* Anthropic's message id for an OpenAI completion id (decoded bytes, or
+ * NULL): "msg_" + the id without its "chatcmpl-" prefix; an id already
+ * starting "msg_" as it is; "msg_seam" when there is none. Returns the
+ * prefix to write before id[0..*len), which it may advance past
+ * "chatcmpl-". */
+const char *seam__anthropic_msg_id_split(const char **id, size_t *len);
+/* The same id appended to out (raw bytes, not JSON-escaped). 0 or a
+ * seam_buf error. */
 int seam__anthropic_msg_id(seam_buf *out, const char *openai_id, size_t len);
 
-/* json_dump_callback sink appending to a seam_buf. */
-int seam__anthropic_dump_to_buf(const char *buffer, size_t size, void *data);
+/* seam_anthropic_stop_reason for a parsed finish_reason (any value). */
+const char *seam__anthropic_stop_reason(const seam_jdoc *d, seam_jv finish_reason);
+
+/* The error object of seam_anthropic_error_json with a message that is
+ * already a JSON-escaped string body (a span of a parsed document). */
+int seam__anthropic_error_escaped(seam_buf *out, int status, const char *body, size_t len);
+
+/* Writes v in decimal at the end of buf[0..24) and returns where it starts. */
+const char *seam__anthropic_ltoa(long v, char buf[24], size_t *len);
 
 /* Sets b back to its first len bytes (what it held before a failed append). */
 void seam__anthropic_buf_truncate(seam_buf *b, size_t len);

@@ -46,16 +46,18 @@
  * cannot start without it). A piece whose id differs from its index's call
  * is a new call (some servers send every call with index 0). A piece for a call whose block is
  * already closed can only be whitespace (dropped); anything else fails the event (-1). Buffered
- * bytes are capped by SEAM_ANTHROPIC_STREAM_MAX. */
+ * bytes are capped by SEAM_ANTHROPIC_STREAM_MAX.
+ *
+ * Each event is parsed once (json_doc.h) and its text and argument pieces
+ * are copied to the Anthropic events as the upstream escaped them. A tool
+ * call's arguments are also kept decoded, to tell when they are complete. */
 #include "api/anthropic.h"
 #include "api/anthropic_internal.h"
+#include "api/json_doc.h"
 #include "api/json_scan.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 /* Internal failures: BAD is the input's fault (-1 to the caller); any other
  * non-zero code is out's (a seam_buf error: SEAM_ANTHROPIC_EOUT). */
@@ -69,7 +71,8 @@ typedef struct item {
     int kind, state;
     long tool_index; /* OpenAI's tool_calls[].index */
     char *id, *name; /* tool calls; NULL until received */
-    seam_buf buf;    /* PENDING: content waiting; LIVE tool: its arguments so far */
+    seam_buf buf;    /* PENDING: content waiting; LIVE tool: its arguments so far. Text is
+                        kept JSON-escaped, arguments decoded */
     size_t checked;  /* buf.len when completeness was last checked */
     int complete;    /* buf held a complete JSON value then */
     int block;       /* Anthropic index, once started */
@@ -126,61 +129,84 @@ int seam_anthropic_stream_done(const seam_anthropic_stream *s)
 
 /* ---- writing events ---- */
 
-static int ev_begin(seam_buf *out, const char *name)
+/* Appends a string literal. */
+#define PUT(out, lit) seam_buf_append((out), lit, sizeof(lit) - 1)
+
+static int put_long(seam_buf *out, long v)
 {
-    return seam_buf_printf(out, "event: %s\ndata: ", name);
+    char digits[24];
+    size_t n;
+    const char *p = seam__anthropic_ltoa(v, digits, &n);
+    return seam_buf_append(out, p, n);
 }
 
-static int ev_end(seam_buf *out)
+/* Appends a string body: copied when it is already escaped, else escaped. */
+static int put_body(seam_buf *out, const char *p, size_t n, int escaped)
 {
-    return seam_buf_append(out, "\n\n", 2);
+    return escaped ? seam_buf_append(out, p, n) : seam_buf_append_json_str(out, p, n);
 }
 
-static int emit_message_start(seam_anthropic_stream *s, const json_t *chunk, seam_buf *out)
+/* message_start, with what the first chunk (NULL: none) says; then ping. */
+static int emit_message_start(seam_anthropic_stream *s, const seam_jdoc *d, seam_jv chunk,
+                              seam_buf *out)
 {
-    const json_t *id = json_object_get(chunk, "id");
-    const char *model = s->model ? s->model : json_string_value(json_object_get(chunk, "model"));
+    static const char *const names[] = {"id", "model", "usage"};
+    seam_jv f[3];
+    seam__anthropic_pick(d, chunk, names, 3, f);
     seam__anthropic_usage u;
-    seam__anthropic_read_usage(json_object_get(chunk, "usage"), &u);
-    int rc = seam__anthropic_msg_id(&s->msg_id, json_string_value(id), json_string_length(id));
-    if (!rc) rc = ev_begin(out, "message_start");
-    if (!rc) rc = seam_buf_append_str(out, "{\"type\":\"message_start\",\"message\":{\"id\":\"");
+    seam__anthropic_read_usage(d, f[2], &u);
+    size_t n = 0, mn = 0;
+    const char *id = f[0] ? seam_jstr(d, f[0], &n) : NULL;
+    const char *model = f[1] ? seam_jstr(d, f[1], &mn) : NULL; /* escaped */
+    int rc = 0;
+    if (id && f[0]->escaped) { /* rare: the id is kept decoded */
+        seam_buf tmp;
+        seam_buf_init(&tmp, s->msg_id.max);
+        rc = seam_jstr_decode(d, f[0], &tmp);
+        if (!rc) rc = seam__anthropic_msg_id(&s->msg_id, tmp.data, tmp.len);
+        seam_buf_free(&tmp);
+    } else {
+        rc = seam__anthropic_msg_id(&s->msg_id, id, n);
+    }
+    if (!rc)
+        rc = PUT(out, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{"
+                      "\"id\":\"");
     if (!rc) rc = seam_buf_append_json_str(out, s->msg_id.data, s->msg_id.len);
+    if (!rc) rc = PUT(out, "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"");
+    if (!rc && s->model)
+        rc = seam_buf_append_json_str(out, s->model, strlen(s->model));
+    else if (!rc && model)
+        rc = seam_buf_append(out, model, mn);
     if (!rc)
-        rc = seam_buf_append_str(out, "\",\"type\":\"message\",\"role\":\"assistant\","
-                                      "\"model\":\"");
-    if (!rc && model) rc = seam_buf_append_json_str(out, model, strlen(model));
-    if (!rc)
-        rc = seam_buf_printf(out,
-                             "\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
-                             "\"usage\":{\"input_tokens\":%ld,\"output_tokens\":0}}}",
-                             u.input_tokens);
-    if (!rc) rc = ev_end(out);
-    if (!rc) rc = seam_buf_append_str(out, "event: ping\ndata: {\"type\":\"ping\"}\n\n");
+        rc = PUT(out, "\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
+                      "\"usage\":{\"input_tokens\":");
+    if (!rc) rc = put_long(out, u.input_tokens);
+    if (!rc) rc = PUT(out, ",\"output_tokens\":0}}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n");
     if (!rc) s->started = 1;
     return rc;
 }
 
-static int emit_delta(seam_buf *out, int block, int kind, const char *p, size_t n)
+/* A content_block_delta carrying p[0..n) (escaped or not: see put_body). */
+static int emit_delta(seam_buf *out, int block, int kind, const char *p, size_t n, int escaped)
 {
-    int rc = ev_begin(out, "content_block_delta");
-    if (!rc)
-        rc = seam_buf_printf(out,
-                             "{\"type\":\"content_block_delta\",\"index\":%d,\"delta\":"
-                             "{\"type\":\"%s\",\"%s\":\"",
-                             block, kind == ITEM_TEXT ? "text_delta" : "input_json_delta",
-                             kind == ITEM_TEXT ? "text" : "partial_json");
-    if (!rc) rc = seam_buf_append_json_str(out, p, n);
-    if (!rc) rc = seam_buf_append_str(out, "\"}}");
-    if (!rc) rc = ev_end(out);
+    int rc = PUT(out, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+                      "\"index\":");
+    if (!rc) rc = put_long(out, block);
+    if (!rc && kind == ITEM_TEXT)
+        rc = PUT(out, ",\"delta\":{\"type\":\"text_delta\",\"text\":\"");
+    else if (!rc)
+        rc = PUT(out, ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"");
+    if (!rc) rc = put_body(out, p, n, escaped);
+    if (!rc) rc = PUT(out, "\"}}\n\n");
     return rc;
 }
 
 static int emit_block_stop(seam_buf *out, int block)
 {
-    int rc = ev_begin(out, "content_block_stop");
-    if (!rc) rc = seam_buf_printf(out, "{\"type\":\"content_block_stop\",\"index\":%d}", block);
-    if (!rc) rc = ev_end(out);
+    int rc = PUT(out, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\","
+                      "\"index\":");
+    if (!rc) rc = put_long(out, block);
+    if (!rc) rc = PUT(out, "}\n\n");
     return rc;
 }
 
@@ -191,6 +217,20 @@ static int hold(seam_anthropic_stream *s, item *it, const char *p, size_t n)
     if (n > SEAM_ANTHROPIC_STREAM_MAX - s->buffered) return BAD;
     if (seam_buf_append(&it->buf, p, n)) return SEAM_ANTHROPIC_EOUT;
     s->buffered += n;
+    return 0;
+}
+
+/* hold() for a string value, decoded. */
+static int hold_decoded(seam_anthropic_stream *s, item *it, const seam_jdoc *d, seam_jv v)
+{
+    size_t before = it->buf.len;
+    int rc = seam_jstr_decode(d, v, &it->buf);
+    if (rc) return rc == SEAM_BUF_NOMEM ? SEAM_ANTHROPIC_EOUT : BAD; /* else past the cap */
+    if (it->buf.len - before > SEAM_ANTHROPIC_STREAM_MAX - s->buffered) {
+        seam__anthropic_buf_truncate(&it->buf, before);
+        return BAD;
+    }
+    s->buffered += it->buf.len - before;
     return 0;
 }
 
@@ -261,25 +301,28 @@ static int close_live(seam_anthropic_stream *s, seam_buf *out)
 static int start_item(seam_anthropic_stream *s, item *it, seam_buf *out)
 {
     int block = s->next_block;
-    int rc = ev_begin(out, "content_block_start");
-    if (!rc) rc = seam_buf_printf(out, "{\"type\":\"content_block_start\",\"index\":%d,", block);
+    int rc = PUT(out, "event: content_block_start\ndata: {\"type\":\"content_block_start\","
+                      "\"index\":");
+    if (!rc) rc = put_long(out, block);
     if (!rc && it->kind == ITEM_TEXT) {
-        rc = seam_buf_append_str(out, "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
+        rc = PUT(out, ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
     } else if (!rc) {
-        rc = seam_buf_append_str(out, "\"content_block\":{\"type\":\"tool_use\",\"id\":\"");
+        rc = PUT(out, ",\"content_block\":{\"type\":\"tool_use\",\"id\":\"");
         if (!rc && it->id) {
             rc = seam_buf_append_json_str(out, it->id, strlen(it->id));
         } else if (!rc) { /* the upstream gave none: one unique within this message */
-            rc = seam_buf_append_str(out, "toolu_");
+            rc = PUT(out, "toolu_");
             if (!rc) rc = seam_buf_append_json_str(out, s->msg_id.data + 4, s->msg_id.len - 4);
-            if (!rc) rc = seam_buf_printf(out, "_%ld", it->tool_index);
+            if (!rc) rc = PUT(out, "_");
+            if (!rc) rc = put_long(out, it->tool_index);
         }
-        if (!rc) rc = seam_buf_append_str(out, "\",\"name\":\"");
+        if (!rc) rc = PUT(out, "\",\"name\":\"");
         if (!rc && it->name) rc = seam_buf_append_json_str(out, it->name, strlen(it->name));
-        if (!rc) rc = seam_buf_append_str(out, "\",\"input\":{}}}");
+        if (!rc) rc = PUT(out, "\",\"input\":{}}}");
     }
-    if (!rc) rc = ev_end(out);
-    if (!rc && it->buf.len) rc = emit_delta(out, block, it->kind, it->buf.data, it->buf.len);
+    if (!rc) rc = PUT(out, "\n\n");
+    if (!rc && it->buf.len)
+        rc = emit_delta(out, block, it->kind, it->buf.data, it->buf.len, it->kind == ITEM_TEXT);
     if (rc) return rc;
     s->next_block++;
     it->block = block;
@@ -325,11 +368,12 @@ static int flush(seam_anthropic_stream *s, seam_buf *out)
     return rc;
 }
 
+/* A piece of text, p[0..n) as the upstream escaped it. */
 static int on_text(seam_anthropic_stream *s, const char *p, size_t n, seam_buf *out)
 {
     if (!n) return 0;
     if (s->live >= 0 && s->items[s->live].kind == ITEM_TEXT)
-        return emit_delta(out, s->items[s->live].block, ITEM_TEXT, p, n);
+        return emit_delta(out, s->items[s->live].block, ITEM_TEXT, p, n, 1);
     item *last = s->nitems ? &s->items[s->nitems - 1] : NULL;
     if (last && last->kind == ITEM_TEXT && last->state == PENDING) return hold(s, last, p, n);
     int now = !any_pending(s) && can_switch(s);
@@ -341,91 +385,116 @@ static int on_text(seam_anthropic_stream *s, const char *p, size_t n, seam_buf *
     return rc;
 }
 
-static int all_space(const char *p, size_t n)
+/* String v holds only JSON whitespace once decoded. */
+static int all_space(const seam_jdoc *d, seam_jv v)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') return 0;
-    return 1;
+    seam_buf tmp;
+    seam_buf_init(&tmp, SEAM_ANTHROPIC_STREAM_MAX);
+    int blank = seam_jstr_decode(d, v, &tmp) == 0;
+    for (size_t i = 0; blank && i < tmp.len; i++)
+        blank =
+            tmp.data[i] == ' ' || tmp.data[i] == '\t' || tmp.data[i] == '\n' || tmp.data[i] == '\r';
+    seam_buf_free(&tmp);
+    return blank;
 }
 
-static int set_str(char **dst, const json_t *v)
+/* Sets *dst, unless it is set, to string v decoded when v is non-empty. */
+static int set_str(char **dst, const seam_jdoc *d, seam_jv v)
 {
-    if (*dst || !json_is_string(v) || !json_string_length(v)) return 0;
-    *dst = strdup(json_string_value(v));
-    return *dst ? 0 : SEAM_ANTHROPIC_EOUT;
+    if (*dst || !seam_jis(v, SEAM_JSTRING) || v->len == 2) return 0;
+    seam_buf b;
+    seam_buf_init(&b, SEAM_ANTHROPIC_STREAM_MAX);
+    if (seam_jstr_decode(d, v, &b)) {
+        seam_buf_free(&b);
+        return SEAM_ANTHROPIC_EOUT;
+    }
+    *dst = b.data; /* NUL-terminated; owned by the item now */
+    return 0;
 }
 
-static int on_tool_call(seam_anthropic_stream *s, const json_t *tc, size_t pos, seam_buf *out)
+/* The item of OpenAI's tool call number index with this id (NULL: any),
+ * or NULL. */
+static item *find_call(seam_anthropic_stream *s, long index, const seam_jdoc *d, seam_jv id)
 {
-    if (!json_is_object(tc)) return BAD;
-    const json_t *jindex = json_object_get(tc, "index");
-    long index = json_is_integer(jindex) ? (long)json_integer_value(jindex) : (long)pos;
-    const json_t *fn = json_object_get(tc, "function");
-    const json_t *args = json_object_get(fn, "arguments");
+    for (size_t i = s->nitems; i-- > 0;) {
+        item *it = &s->items[i];
+        if (it->kind != ITEM_TOOL || it->tool_index != index) continue;
+        /* Some servers send every call with index 0, each under its own id. */
+        if (it->id && seam_jis(id, SEAM_JSTRING) && id->len > 2 && !seam_jstr_eq(d, id, it->id))
+            return NULL;
+        return it;
+    }
+    return NULL;
+}
+
+static int on_tool_call(seam_anthropic_stream *s, const seam_jdoc *d, seam_jv tc, size_t pos,
+                        seam_buf *out)
+{
+    static const char *const names[] = {"index", "id", "function"};
+    static const char *const fn_names[] = {"name", "arguments"};
+    seam_jv f[3], fn[2];
+    if (!seam_jis(tc, SEAM_JOBJECT)) return BAD;
+    seam__anthropic_pick(d, tc, names, 3, f);
+    seam__anthropic_pick(d, f[2], fn_names, 2, fn);
+    long index;
+    if (seam__anthropic_long(d, f[0], &index)) index = (long)pos;
     s->saw_tool = 1;
 
-    item *it = NULL;
-    for (size_t i = s->nitems; i-- > 0;)
-        if (s->items[i].kind == ITEM_TOOL && s->items[i].tool_index == index) {
-            it = &s->items[i];
-            break;
-        }
-    /* Some servers send every call with index 0, each under its own id. */
-    const char *id = json_string_value(json_object_get(tc, "id"));
-    if (it && it->id && id && *id && strcmp(it->id, id)) it = NULL;
+    item *it = find_call(s, index, d, f[1]);
     int rc = 0;
     if (!it) {
         int now = !any_pending(s) && can_switch(s);
         if (!(it = new_item(s, ITEM_TOOL))) return SEAM_ANTHROPIC_EOUT;
         it->tool_index = index;
-        rc = set_str(&it->id, json_object_get(tc, "id"));
-        if (!rc) rc = set_str(&it->name, json_object_get(fn, "name"));
+        rc = set_str(&it->id, d, f[1]);
+        if (!rc) rc = set_str(&it->name, d, fn[0]);
         if (!rc && now && it->name) rc = close_live(s, out);
         if (!rc && now && it->name) rc = start_item(s, it, out);
     } else if (it->state == PENDING) {
-        rc = set_str(&it->id, json_object_get(tc, "id"));
-        if (!rc) rc = set_str(&it->name, json_object_get(fn, "name"));
+        rc = set_str(&it->id, d, f[1]);
+        if (!rc) rc = set_str(&it->name, d, fn[0]);
     }
-    size_t n = json_string_length(args);
-    const char *p = json_string_value(args);
-    if (!rc && n) {
+    size_t n;
+    const char *p = seam_jstr(d, fn[1], &n);
+    if (!rc && p && n) {
         if (it->state == LIVE) {
-            rc = emit_delta(out, it->block, ITEM_TOOL, p, n);
-            if (!rc) rc = hold(s, it, p, n);
+            rc = emit_delta(out, it->block, ITEM_TOOL, p, n, 1);
+            if (!rc) rc = hold_decoded(s, it, d, fn[1]);
         } else if (it->state == PENDING) {
-            rc = hold(s, it, p, n);
-        } else if (!all_space(p, n)) {
+            rc = hold_decoded(s, it, d, fn[1]);
+        } else if (!all_space(d, fn[1])) {
             rc = BAD; /* its block is closed: see the top of this file */
         }
     }
     return rc ? rc : promote(s, out);
 }
 
-static int on_choice(seam_anthropic_stream *s, const json_t *choice, seam_buf *out)
+static int on_choice(seam_anthropic_stream *s, const seam_jdoc *d, seam_jv delta, seam_jv finish,
+                     seam_buf *out)
 {
-    const json_t *delta = json_object_get(choice, "delta");
-    const json_t *v;
+    static const char *const names[] = {"content", "refusal", "tool_calls"};
+    seam_jv f[3];
     int rc = 0;
-    if (json_is_object(delta)) {
-        v = json_object_get(delta, "content");
-        if (json_is_string(v)) rc = on_text(s, json_string_value(v), json_string_length(v), out);
-        v = json_object_get(delta, "refusal");
-        if (!rc && json_is_string(v) && json_string_length(v)) {
+    if (seam_jis(delta, SEAM_JOBJECT)) {
+        seam__anthropic_pick(d, delta, names, 3, f);
+        size_t n;
+        const char *p = seam_jstr(d, f[0], &n);
+        if (p) rc = on_text(s, p, n, out);
+        p = seam_jstr(d, f[1], &n);
+        if (!rc && p && n) {
             s->saw_refusal = 1;
-            rc = on_text(s, json_string_value(v), json_string_length(v), out);
+            rc = on_text(s, p, n, out);
         }
-        v = json_object_get(delta, "tool_calls");
         size_t i;
-        const json_t *tc;
-        json_array_foreach(v, i, tc)
+        seam_jv tc;
+        seam_jarr_foreach(f[2], i, tc)
         {
             if (rc) break;
-            rc = on_tool_call(s, tc, i, out);
+            rc = on_tool_call(s, d, tc, i, out);
         }
     }
-    v = json_object_get(choice, "finish_reason");
-    if (!rc && json_is_string(v)) {
-        s->finish_reason_map = seam_anthropic_stop_reason(json_string_value(v));
+    if (!rc && seam_jis(finish, SEAM_JSTRING)) {
+        s->finish_reason_map = seam__anthropic_stop_reason(d, finish);
         rc = flush(s, out);
     }
     return rc;
@@ -433,51 +502,82 @@ static int on_choice(seam_anthropic_stream *s, const json_t *choice, seam_buf *o
 
 static int finish(seam_anthropic_stream *s, seam_buf *out)
 {
-    int rc = s->started ? 0 : emit_message_start(s, NULL, out);
+    int rc = s->started ? 0 : emit_message_start(s, NULL, NULL, out);
     if (!rc) rc = flush(s, out);
     const char *stop = s->finish_reason_map ? s->finish_reason_map : "end_turn";
     if (s->saw_refusal)
         stop = "refusal";
     else if (s->saw_tool && !strcmp(stop, "end_turn"))
         stop = "tool_use";
-    if (!rc) rc = ev_begin(out, "message_delta");
     if (!rc)
-        rc = seam_buf_printf(out,
-                             "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"%s\","
-                             "\"stop_sequence\":null},\"usage\":{",
-                             stop);
+        rc = PUT(out, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{"
+                      "\"stop_reason\":\"");
+    if (!rc) rc = seam_buf_append_str(out, stop);
+    if (!rc) rc = PUT(out, "\",\"stop_sequence\":null},\"usage\":{");
     if (!rc && s->usage.present) {
-        rc = seam_buf_printf(out, "\"input_tokens\":%ld,", s->usage.input_tokens);
-        if (!rc && s->usage.has_cached)
-            rc = seam_buf_printf(out, "\"cache_read_input_tokens\":%ld,", s->usage.cached_tokens);
+        rc = PUT(out, "\"input_tokens\":");
+        if (!rc) rc = put_long(out, s->usage.input_tokens);
+        if (!rc && s->usage.has_cached) rc = PUT(out, ",\"cache_read_input_tokens\":");
+        if (!rc && s->usage.has_cached) rc = put_long(out, s->usage.cached_tokens);
+        if (!rc) rc = PUT(out, ",");
     }
-    if (!rc) rc = seam_buf_printf(out, "\"output_tokens\":%ld}}", s->usage.output_tokens);
-    if (!rc) rc = ev_end(out);
-    if (!rc)
-        rc = seam_buf_append_str(out, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    if (!rc) rc = PUT(out, "\"output_tokens\":");
+    if (!rc) rc = put_long(out, s->usage.output_tokens);
+    if (!rc) rc = PUT(out, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
     if (!rc) s->finished = 1;
     return rc;
 }
 
-static int error_event(seam_anthropic_stream *s, int status, const char *message, seam_buf *out)
+/* An error event; message is text, or (escaped) a JSON string body. */
+static int error_event(seam_anthropic_stream *s, int status, const char *message, size_t len,
+                       int escaped, seam_buf *out)
 {
-    int rc = ev_begin(out, "error");
-    if (!rc) rc = seam_anthropic_error_json(out, status, message);
-    if (!rc) rc = ev_end(out);
+    int rc = PUT(out, "event: error\ndata: ");
+    if (!rc && escaped) rc = seam__anthropic_error_escaped(out, status, message, len);
+    if (!rc && !escaped) rc = seam_anthropic_error_json(out, status, message);
+    if (!rc) rc = PUT(out, "\n\n");
     if (!rc) s->failed = 1;
     return rc;
 }
 
 /* An OpenAI error object sent as a stream event -> an error event. */
-static int on_upstream_error(seam_anthropic_stream *s, const json_t *e, seam_buf *out)
+static int on_upstream_error(seam_anthropic_stream *s, const seam_jdoc *d, seam_jv e, seam_buf *out)
 {
-    const json_t *code = json_object_get(e, "code");
+    static const char *const names[] = {"code", "message"};
+    seam_jv f[2];
+    seam__anthropic_pick(d, e, names, 2, f);
+    long code;
     int status = 500;
-    if (json_is_integer(code) && json_integer_value(code) >= 400 && json_integer_value(code) <= 599)
-        status = (int)json_integer_value(code);
-    const char *msg =
-        json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "message"));
-    return error_event(s, status, msg && *msg ? msg : "the upstream stream failed", out);
+    if (seam__anthropic_long(d, f[0], &code) == 0 && code >= 400 && code <= 599) status = (int)code;
+    size_t n;
+    const char *msg = seam_jstr(d, seam_jis(e, SEAM_JSTRING) ? e : f[1], &n);
+    if (msg && n) return error_event(s, status, msg, n, 1, out);
+    static const char fallback[] = "the upstream stream failed";
+    return error_event(s, status, fallback, sizeof fallback - 1, 0, out);
+}
+
+/* One upstream event, parsed once. */
+static int chunk(seam_anthropic_stream *s, const seam_jdoc *d, seam_buf *out)
+{
+    static const char *const names[] = {"choices", "error", "usage"};
+    static const char *const choice_names[] = {"index", "delta", "finish_reason"};
+    seam_jv root = seam_jroot(d), f[3], cf[3];
+    if (!seam_jis(root, SEAM_JOBJECT)) return BAD;
+    seam__anthropic_pick(d, root, names, 3, f);
+    if (!seam_jnone(f[1]) && !f[0]) return on_upstream_error(s, d, f[1], out);
+    int rc = s->started ? 0 : emit_message_start(s, d, root, out);
+    size_t i;
+    seam_jv c;
+    seam_jarr_foreach(f[0], i, c)
+    {
+        if (rc) break;
+        seam__anthropic_pick(d, c, choice_names, 3, cf);
+        long index;
+        if (seam__anthropic_long(d, cf[0], &index) == 0 ? index != 0 : i != 0) continue;
+        rc = on_choice(s, d, cf[1], cf[2], out);
+    }
+    if (!rc && seam_jis(f[2], SEAM_JOBJECT)) seam__anthropic_read_usage(d, f[2], &s->usage);
+    return rc;
 }
 
 static int event(seam_anthropic_stream *s, const char *data, size_t n, seam_buf *out)
@@ -490,32 +590,9 @@ static int event(seam_anthropic_stream *s, const char *data, size_t n, seam_buf 
     }
     if (n == 6 && !memcmp(data, "[DONE]", 6)) return finish(s, out);
 
-    json_t *root = json_loadb(data, n, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return BAD;
-    }
-    int rc = 0;
-    const json_t *choices = json_object_get(root, "choices");
-    const json_t *err = json_object_get(root, "error");
-    if (err && !json_is_null(err) && !choices) {
-        rc = on_upstream_error(s, err, out);
-        json_decref(root);
-        return rc;
-    }
-    if (!s->started) rc = emit_message_start(s, root, out);
-    size_t i;
-    const json_t *c;
-    json_array_foreach(choices, i, c)
-    {
-        if (rc) break;
-        const json_t *index = json_object_get(c, "index");
-        if (json_is_integer(index) ? json_integer_value(index) != 0 : i != 0) continue;
-        rc = on_choice(s, c, out);
-    }
-    const json_t *usage = json_object_get(root, "usage");
-    if (!rc && json_is_object(usage)) seam__anthropic_read_usage(usage, &s->usage);
-    json_decref(root);
+    seam_jdoc doc;
+    int rc = seam_jdoc_parse(&doc, data, n, NULL) ? BAD : chunk(s, &doc, out);
+    seam_jdoc_free(&doc);
     return rc;
 }
 
@@ -553,7 +630,8 @@ int seam_anthropic_stream_error(seam_anthropic_stream *s, int status, const char
     if (s->finished) return -1;
     if (s->failed) return 0;
     size_t mark = out->len;
-    if (error_event(s, status, message ? message : "", out)) {
+    if (!message) message = "";
+    if (error_event(s, status, message, strlen(message), 0, out)) {
         seam__anthropic_buf_truncate(out, mark);
         return SEAM_ANTHROPIC_EOUT;
     }

@@ -372,7 +372,7 @@ static void test_request_refusals(void **state)
     } cases[] = {
         {"[1]", "request body must be a JSON object"},
         {"{\"model\":\"m\",\"max_tokens\":10," M1 ",}",
-         "request body is not valid JSON: string or '}' expected near '}' (line 1, column 74)"},
+         "request body is not valid JSON: trailing comma before '}' (line 1, column 73)"},
         {"{" BASE M1 ",\"top_logprobs\":2}", "top_logprobs: not supported"},
         {"{\"max_tokens\":10," M1 "}", "model: must be a non-empty string"},
         {"{\"model\":\"m\"," M1 "}", "max_tokens: field required"},
@@ -490,6 +490,86 @@ static void test_request_output_too_big(void **state)
     assert_string_equal(err, "the translated request does not fit in 40 bytes");
     assert_int_equal(out.len, 1);
     seam_buf_free(&out);
+}
+
+/* Translates a request and returns the OpenAI body's text (free it). */
+static char *translate_text(const char *body)
+{
+    seam_buf out;
+    seam_buf_init(&out, OUT_MAX);
+    char err[256] = "";
+    int rc = seam_anthropic_request_to_openai(body, strlen(body), &out, NULL, err, sizeof err);
+    if (rc) fail_msg("rc %d: %s", rc, err);
+    return out.data;
+}
+
+static void test_request_escapes_pass_through(void **state)
+{
+    /* escaped keys, types and roles are read decoded; escaped text is copied
+     * as the client wrote it, and decodes to the same value */
+    const char *body =
+        "{\"mod\\u0065l\":\"m\",\"max_tokens\":10,\"system\":[{\"type\":\"t\\u0065xt\",\"text\":"
+        "\"caf\\u00e9 \\\"q\\\"\"}],\"messages\":[{\"role\":\"\\u0075ser\",\"content\":[{\"type\":"
+        "\"text\",\"text\":\"a\\nb \\/ \\ud83d\\ude00\"}]},{\"role\":\"assistant\",\"content\":[{"
+        "\"type\":\"text\",\"text\":\"x\\ty\"},{\"type\":\"tool_use\",\"id\":\"t\\u0031\",\"name\":"
+        "\"f\",\"input\":{ \"q\" : \"a b\\\"c\" , \"n\" : [1, 2] }}]},{\"role\":\"user\","
+        "\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t\\u0031\",\"is_error\":true,"
+        "\"content\":[{\"type\":\"text\",\"text\":\"\\u0062ad\"}]}]}]}";
+    char *text = translate_text(body);
+    assert_non_null(strstr(text, "caf\\u00e9 \\\"q\\\""));
+    assert_non_null(strstr(text, "\\ud83d\\ude00"));
+    json_t *got = parse(text, strlen(text));
+    json_t *want = json_loads(
+        "{\"model\":\"m\",\"messages\":["
+        "{\"role\":\"system\",\"content\":\"caf\\u00e9 \\\"q\\\"\"},"
+        "{\"role\":\"user\",\"content\":\"a\\nb / \\ud83d\\ude00\"},"
+        "{\"role\":\"assistant\",\"content\":\"x\\ty\",\"tool_calls\":[{\"id\":\"t1\",\"type\":"
+        "\"function\",\"function\":{\"name\":\"f\",\"arguments\":"
+        "\"{\\\"q\\\":\\\"a b\\\\\\\"c\\\",\\\"n\\\":[1,2]}\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"t1\",\"content\":\"Error: bad\"}],"
+        "\"max_tokens\":10}",
+        0, NULL);
+    assert_non_null(want);
+    assert_json_eq(got, want);
+    json_decref(want);
+    json_decref(got);
+    free(text);
+}
+
+static void test_request_numbers_as_written(void **state)
+{
+    char *text = translate_text(
+        "{\"model\":\"m\",\"max_tokens\":1024,\"temperature\":0.70,\"top_p\":1e-1,\"top_k\":40,"
+        "\"tools\":[{\"name\":\"f\",\"input_schema\":{\"maximum\":1.50E+2}}],"
+        "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assert_non_null(strstr(text, "\"max_tokens\":1024"));
+    assert_non_null(strstr(text, "\"temperature\":0.70"));
+    assert_non_null(strstr(text, "\"top_p\":1e-1"));
+    assert_non_null(strstr(text, "\"top_k\":40"));
+    assert_non_null(strstr(text, "\"maximum\":1.50E+2"));
+    free(text);
+}
+
+static void test_request_joined_texts(void **state)
+{
+    /* "\n\n" goes between texts once some text was written: an empty first
+     * block adds nothing, an empty middle one keeps its separator */
+    json_t *got = translate_ok(
+        "{\"model\":\"m\",\"max_tokens\":1,\"system\":[{\"type\":\"text\",\"text\":\"\"},{\"type\":"
+        "\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"\"},{\"type\":\"text\",\"text\":"
+        "\"b\"}],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\","
+        "\"content\":[{\"type\":\"thinking\",\"thinking\":\"t\",\"signature\":\"s\"}]},{\"role\":"
+        "\"user\",\"content\":[]}]}",
+        NULL);
+    json_t *want =
+        json_loads("{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":"
+                   "\"a\\n\\n\\n\\nb\"},{\"role\":\"user\",\"content\":\"hi\"},{\"role\":"
+                   "\"assistant\",\"content\":\"\"},{\"role\":\"user\",\"content\":\"\"}],"
+                   "\"max_tokens\":1}",
+                   0, NULL);
+    assert_json_eq(got, want);
+    json_decref(want);
+    json_decref(got);
 }
 
 /* ---- replies ---- */
@@ -623,6 +703,34 @@ static void test_response_edge_cases(void **state)
     assert_int_equal(seam_anthropic_response_from_openai(ok, strlen(ok), &out),
                      SEAM_ANTHROPIC_EOUT);
     assert_int_equal(out.len, 0);
+    seam_buf_free(&out);
+}
+
+static void test_response_escapes(void **state)
+{
+    /* escaped text is copied as it is; the arguments are JSON inside a string */
+    const char *body =
+        "{\"id\":\"chatcmpl-\\u0041B\",\"model\":\"up\\u002d1\",\"choices\":[{\"index\":0,"
+        "\"message\":{\"content\":\"caf\\u00e9\\n\\\"q\\\"\",\"tool_calls\":[{\"type\":"
+        "\"function\",\"function\":{\"name\":\"f\\u0031\",\"arguments\":\"{ \\\"a\\\" : "
+        "\\\"x\\\\\\\"y\\\\u00e9\\\" }\"}}]},\"finish_reason\":\"tool_calls\"}],\"usage\":{"
+        "\"prompt_tokens\":10,\"completion_tokens\":2}}";
+    seam_buf out;
+    seam_buf_init(&out, OUT_MAX);
+    assert_int_equal(seam_anthropic_response_from_openai(body, strlen(body), &out), 0);
+    assert_non_null(strstr(out.data, "caf\\u00e9\\n\\\"q\\\""));
+    json_t *got = parse(out.data, out.len);
+    json_t *want = json_loads(
+        "{\"id\":\"msg_AB\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"up-1\","
+        "\"content\":[{\"type\":\"text\",\"text\":\"caf\\u00e9\\n\\\"q\\\"\"},{\"type\":"
+        "\"tool_use\",\"id\":\"toolu_AB_0\",\"name\":\"f1\",\"input\":{\"a\":\"x\\\"y\\u00e9\"}}],"
+        "\"stop_reason\":\"tool_use\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":10,"
+        "\"output_tokens\":2}}",
+        0, NULL);
+    assert_non_null(want);
+    assert_json_eq(got, want);
+    json_decref(want);
+    json_decref(got);
     seam_buf_free(&out);
 }
 
@@ -888,6 +996,64 @@ static void test_stream_done_without_chunks_and_finish(void **state)
     seam_anthropic_stream_free(NULL);
 }
 
+static void test_stream_escapes(void **state)
+{
+    /* pieces are copied as the upstream escaped them; a waiting call's
+     * pieces, kept decoded, come out escaped again */
+    const char *evs[] = {
+        "{\"id\":\"chatcmpl-\\u0065s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+        "\"a\\\"b\\n\\u00e9\"}}]}",
+        "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":"
+        "\"c\\u0031\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"q\\\":\\\"\\\\\\\"\"}},"
+        "{\"index\":1,\"id\":\"c2\",\"function\":{\"name\":\"g\",\"arguments\":\"{\\\"r\\\":"
+        "\\\"\\\\u00e9\\\"}\"}}]}}]}",
+        "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+        "\"function\":{\"arguments\":\"\\\"}\"}}]}}]}",
+        "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+        "\"function\":{\"arguments\":\"\\n\\u0020\"}}]},\"finish_reason\":\"tool_calls\"}]}",
+        "[DONE]",
+    };
+    json_t *list = stream_of(NULL, evs, 5);
+    const char *want =
+        "[[\"message_start\",{\"type\":\"message_start\",\"message\":{\"id\":\"msg_es\",\"type\":"
+        "\"message\",\"role\":\"assistant\",\"model\":\"\",\"content\":[],\"stop_reason\":null,"
+        "\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"output_tokens\":0}}}],"
+        "[\"ping\",{\"type\":\"ping\"}],"
+        "[\"content_block_start\",{\"type\":\"content_block_start\",\"index\":0,"
+        "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}],"
+        "[\"content_block_delta\",{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
+        "\"type\":\"text_delta\",\"text\":\"a\\\"b\\n\\u00e9\"}}],"
+        "[\"content_block_stop\",{\"type\":\"content_block_stop\",\"index\":0}],"
+        "[\"content_block_start\",{\"type\":\"content_block_start\",\"index\":1,"
+        "\"content_block\":{\"type\":\"tool_use\",\"id\":\"c1\",\"name\":\"f\",\"input\":{}}}],"
+        "[\"content_block_delta\",{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{"
+        "\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"q\\\":\\\"\\\\\\\"\"}}],"
+        "[\"content_block_delta\",{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{"
+        "\"type\":\"input_json_delta\",\"partial_json\":\"\\\"}\"}}],"
+        "[\"content_block_stop\",{\"type\":\"content_block_stop\",\"index\":1}],"
+        "[\"content_block_start\",{\"type\":\"content_block_start\",\"index\":2,"
+        "\"content_block\":{\"type\":\"tool_use\",\"id\":\"c2\",\"name\":\"g\",\"input\":{}}}],"
+        "[\"content_block_delta\",{\"type\":\"content_block_delta\",\"index\":2,\"delta\":{"
+        "\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"r\\\":\\\"\\\\u00e9\\\"}\"}}],"
+        "[\"content_block_stop\",{\"type\":\"content_block_stop\",\"index\":2}],"
+        "[\"message_delta\",{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\","
+        "\"stop_sequence\":null},\"usage\":{\"output_tokens\":0}}],"
+        "[\"message_stop\",{\"type\":\"message_stop\"}]]";
+    json_t *w = json_loads(want, 0, NULL);
+    assert_non_null(w);
+    assert_json_eq(list, w);
+    json_decref(w);
+    json_decref(list);
+
+    /* an error object's escaped message */
+    const char *err[] = {"{\"error\":{\"message\":\"bad \\\"x\\\"\\n\",\"code\":429}}"};
+    list = stream_of(NULL, err, 1);
+    json_t *e = json_object_get(ev_data(list, 0), "error");
+    assert_string_equal(json_string_value(json_object_get(e, "message")), "bad \"x\"\n");
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "rate_limit_error");
+    json_decref(list);
+}
+
 static void test_stream_errors(void **state)
 {
     /* the gateway reports a failure midway */
@@ -1079,6 +1245,12 @@ static void test_error_from_openai(void **state)
         {503, "",
          "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"upstream "
          "returned HTTP 503\"}}"},
+        {500, "{\"error\":{\"message\":\"caf\\u00e9 \\\"down\\\"\\n\"}}",
+         "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"caf\\u00e9 "
+         "\\\"down\\\"\\n\"}}"},
+        {400, "{\"error\":{\"type\":\"x\"},\"message\":\"m\",\"detail\":\"d\"}",
+         "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
+         "\"m\"}}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         seam_buf b;
@@ -1134,6 +1306,15 @@ static void test_count_tokens(void **state)
               "{\"role\":\"assistant\",\"content\":\"ok\"}]}"),
         3 + SEAM_ANTHROPIC_IMAGE_TOKENS);
 
+    /* tool schemas and inputs count as compact JSON that escapes only what
+     * it must: {"description":"a\nb \"q\" \u0001 é 😀 /"}
+     * (41) + name (1) + "hi" (2) = 44 -> 11 */
+    assert_int_equal(count("{\"model\":\"m\",\"tools\":[{\"name\":\"f\",\"input_schema\":{"
+                           "\"description\" : \"a\\u000ab \\\"q\\\" \\u0001 \\u00e9 "
+                           "\\ud83d\\ude00 \\/\"}}],\"messages\":[{\"role\":\"user\",\"content\":"
+                           "\"hi\"}]}"),
+                     11);
+
     /* validated as a Messages request, without max_tokens */
     seam_buf out;
     seam_buf_init(&out, 4096);
@@ -1167,11 +1348,15 @@ int main(void)
         cmocka_unit_test(test_request_refusals),
         cmocka_unit_test(test_request_dropped_fields),
         cmocka_unit_test(test_request_output_too_big),
+        cmocka_unit_test(test_request_escapes_pass_through),
+        cmocka_unit_test(test_request_numbers_as_written),
+        cmocka_unit_test(test_request_joined_texts),
         cmocka_unit_test(test_response_text),
         cmocka_unit_test(test_response_tool_call),
         cmocka_unit_test(test_response_parallel_calls_cached_usage),
         cmocka_unit_test(test_response_stop_reasons),
         cmocka_unit_test(test_response_edge_cases),
+        cmocka_unit_test(test_response_escapes),
         cmocka_unit_test(test_stream_text_then_tool_call),
         cmocka_unit_test(test_stream_parallel_calls),
         cmocka_unit_test(test_stream_interleaved_calls),
@@ -1180,6 +1365,7 @@ int main(void)
         cmocka_unit_test(test_stream_text_after_tool_and_late_name),
         cmocka_unit_test(test_stream_calls_sharing_index_zero),
         cmocka_unit_test(test_stream_done_without_chunks_and_finish),
+        cmocka_unit_test(test_stream_escapes),
         cmocka_unit_test(test_stream_errors),
         cmocka_unit_test(test_stream_buffer_cap),
         cmocka_unit_test(test_error_types),
