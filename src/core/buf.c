@@ -2,6 +2,7 @@
 #include "core/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,10 @@ static int grow(seam_buf *b, size_t need)
     if (need > b->max) return SEAM_BUF_TOOBIG;
     if (need + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < need + 1)
+    while (cap < need + 1 && cap <= SIZE_MAX / 2)
         cap *= 2;
-    if (cap > b->max + 1) cap = b->max + 1;
+    if (cap < need + 1) cap = need + 1; /* need < max <= SIZE_MAX: no wrap */
+    if (cap - 1 > b->max) cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p) return SEAM_BUF_NOMEM;
     b->data = p;
@@ -28,7 +30,7 @@ static int grow(seam_buf *b, size_t need)
     return 0;
 }
 
-int seam_buf_append(seam_buf *b, const void *p, size_t n)
+int seam_buf_append_slow(seam_buf *b, const void *p, size_t n)
 {
     if (n > b->max - b->len) return SEAM_BUF_TOOBIG;
     int rc = grow(b, b->len + n);

@@ -9,6 +9,7 @@
 #define SEAM_CORE_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 #define SEAM_BUF_TOOBIG (-2)
 #define SEAM_BUF_NOMEM  (-1)
@@ -21,8 +22,21 @@ typedef struct seam_buf {
 } seam_buf;
 
 void seam_buf_init(seam_buf *b, size_t max);
-/* Returns 0, SEAM_BUF_TOOBIG or SEAM_BUF_NOMEM; on failure b is unchanged. */
-int seam_buf_append(seam_buf *b, const void *p, size_t n);
+int seam_buf_append_slow(seam_buf *b, const void *p, size_t n);
+
+/* Returns 0, SEAM_BUF_TOOBIG or SEAM_BUF_NOMEM; on failure b is unchanged.
+ * Inline for the common case, a piece that fits the room already there
+ * (the translators write many small pieces). */
+static inline int seam_buf_append(seam_buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len && n <= b->max - b->len) { /* cap > len whenever cap > 0 */
+        if (n) memcpy(b->data + b->len, p, n); /* p may be NULL when n is 0 */
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return seam_buf_append_slow(b, p, n);
+}
 int seam_buf_append_str(seam_buf *b, const char *s);
 int seam_buf_printf(seam_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as the inside of a JSON string (no surrounding quotes). */

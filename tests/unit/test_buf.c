@@ -289,6 +289,23 @@ static void test_free_twice_and_reuse(void **state)
     seam_buf_free(&b);
 }
 
+/* No cap at all: the growth arithmetic must not wrap (max + 1 is 0). */
+static void test_unbounded(void **state)
+{
+    seam_buf b;
+    seam_buf_init(&b, SIZE_MAX);
+    char chunk[1000];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(seam_buf_append(&b, chunk, sizeof chunk), 0);
+    assert_int_equal(b.len, 100000);
+    assert_true(b.cap > b.len);
+    assert_int_equal(b.data[b.len], '\0');
+    volatile size_t huge = SIZE_MAX - 10; /* not a constant the compiler would check */
+    assert_int_equal(seam_buf_append(&b, chunk, huge), SEAM_BUF_TOOBIG);
+    seam_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_consume),
         cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_free_twice_and_reuse),
+        cmocka_unit_test(test_unbounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
