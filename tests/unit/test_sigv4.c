@@ -3,13 +3,17 @@
  * Runs every case folder of tests/unit/data/aws-sigv4-test-suite/v4 (from
  * aws-c-auth; see its SOURCE): parses request.txt (request line, headers
  * with folded continuation lines, body), reads the credentials, region,
- * service, time and options from context.json, signs, and compares the
- * canonical request, string to sign, signature and Authorization header
- * with the header-*.txt files byte for byte.
+ * service, time, expiry and options from context.json, and signs each case
+ * both ways.  In the Authorization header (seam_sigv4_sign), compared with
+ * header-*.txt; as a presigned URL (seam_sigv4_presign), compared with
+ * query-*.txt.  For each: the canonical request, string to sign, signature
+ * and the whole signed request, byte for byte.  Nothing is left out.
  *
- * Left out, for every case: the query-*.txt variant (a presigned URL, the
- * signature in the query string).  seam signs the Authorization header
- * only, so sigv4.c has no presigning; those files are not copied. */
+ * The signed request is rebuilt from request.txt as aws-c-auth writes it:
+ * the request line (with seam's presigned target for the query variant),
+ * the headers as they were, for the header variant then X-Amz-Security-Token,
+ * X-Amz-Date, x-amz-content-sha256 and Authorization with seam's values, an
+ * empty line and the body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,12 +30,7 @@
 #include "providers/sigv4.h"
 
 #define SUITE     "tests/unit/data/aws-sigv4-test-suite/v4"
-#define MIN_CASES 38 /* the suite as copied; fewer means files went missing */
-
-static const char *const left_out[] = {
-    "every case's query-*.txt: presigned URLs (signature in the query string); seam signs the "
-    "Authorization header only",
-};
+#define MIN_CASES 38 /* case folders in the suite as copied; fewer means files went missing */
 
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
@@ -136,24 +135,76 @@ static void parse_request(const char *dir, request *r)
     assert_non_null(r->host);
 }
 
-/* The Authorization line of header-signed-request.txt. */
-static char *expected_authorization(const char *dir)
+/* request.txt as it was, cut where a signed request differs from it. */
+typedef struct raw_request {
+    char *mem;
+    const char *line; /* the request line, without its '\n' */
+    size_t line_len;
+    const char *version; /* " HTTP/1.1" inside line */
+    const char *headers; /* every header line, each with its '\n' */
+    size_t headers_len;
+    const char *body;
+    size_t body_len;
+} raw_request;
+
+static void read_raw_request(const char *dir, raw_request *r)
 {
-    char *s = must_slurp(dir, "header-signed-request.txt");
-    char *a = strstr(s, "\nAuthorization:");
-    assert_non_null(a);
-    a += strlen("\nAuthorization:");
-    char *e = strchr(a, '\n');
-    if (e) *e = '\0';
-    char *out = strdup(a);
-    free(s);
-    return out;
+    size_t len;
+    r->mem = slurp(dir, "request.txt", &len);
+    assert_non_null(r->mem);
+    char *eol = strchr(r->mem, '\n');
+    assert_non_null(eol);
+    r->line = r->mem;
+    r->line_len = (size_t)(eol - r->mem);
+    *eol = '\0';
+    r->version = strstr(r->line, " HTTP/");
+    assert_non_null(r->version);
+    r->headers = eol + 1;
+    char *blank = strstr(eol + 1, "\n\n");
+    r->headers_len = blank ? (size_t)(blank + 1 - r->headers) : len - r->line_len - 1;
+    r->body = blank ? blank + 2 : r->mem + len;
+    r->body_len = (size_t)(r->mem + len - r->body);
+    assert_true(r->headers_len && r->headers[r->headers_len - 1] == '\n');
+}
+
+/* Fills b with the signed request: target NULL keeps request.txt's; extra
+ * are the header lines signing adds. */
+static void signed_request(seam_buf *b, const raw_request *r, const char *target, const char *extra)
+{
+    seam_buf_init(b, 1 << 20);
+    int rc = target ? seam_buf_printf(b, "%.*s %s%s\n", (int)strcspn(r->line, " "), r->line, target,
+                                      r->version)
+                    : seam_buf_printf(b, "%s\n", r->line);
+    if (!rc) rc = seam_buf_append(b, r->headers, r->headers_len);
+    if (!rc) rc = seam_buf_printf(b, "%s\n", extra);
+    if (!rc) rc = seam_buf_append(b, r->body, r->body_len);
+    assert_int_equal(rc, 0);
+    if (!b->data) b->data = strdup("");
 }
 
 static void assert_text(const char *dir, const char *what, const char *want, const char *got)
 {
-    if (strcmp(want, got) != 0)
+    if (strcmp(want, got ? got : "") != 0)
         fail_msg("%s: %s differs\n--- want\n%s\n--- got\n%s", dir, what, want, got);
+}
+
+/* Compares out with dir's <variant>-canonical-request.txt, -string-to-sign.txt,
+ * -signature.txt and -signed-request.txt (rebuilt: signed_req). */
+static void assert_variant(const char *dir, const char *variant, const seam_sigv4_output *out,
+                           const char *signed_req)
+{
+    static const char *const files[] = {"canonical-request", "string-to-sign", "signature",
+                                        "signed-request"};
+    const char *got[] = {out->canonical_request.data, out->string_to_sign.data, out->signature,
+                         signed_req};
+    for (size_t i = 0; i < 4; i++) {
+        char name[64], what[64];
+        snprintf(name, sizeof name, "%s-%s.txt", variant, files[i]);
+        snprintf(what, sizeof what, "%s variant: %s", variant, files[i]);
+        char *want = must_slurp(dir, name);
+        assert_text(dir, what, want, got[i]);
+        free(want);
+    }
 }
 
 static void run_case(const char *dir)
@@ -168,9 +219,13 @@ static void run_case(const char *dir)
     assert_non_null(ts);
     struct tm tm = {0};
     assert_non_null(strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm));
+    json_t *expires = json_object_get(ctx, "expiration_in_seconds");
+    if (!json_is_integer(expires)) fail_msg("%s: no expiration_in_seconds", ctx_path);
 
     request r;
     parse_request(dir, &r);
+    raw_request raw;
+    read_raw_request(dir, &raw);
     const char *token = json_string_value(json_object_get(cred, "token"));
     seam_sigv4_input in = {
         .method = r.method,
@@ -188,28 +243,41 @@ static void run_case(const char *dir)
         .secret_key = json_string_value(json_object_get(cred, "secret_access_key")),
         .session_token = token,
     };
+    int sign_body = json_is_true(json_object_get(ctx, "sign_body"));
     if (json_is_false(json_object_get(ctx, "normalize"))) in.flags |= SEAM_SIGV4_NO_NORMALIZE;
-    if (json_is_true(json_object_get(ctx, "sign_body"))) in.flags |= SEAM_SIGV4_CONTENT_SHA256;
+    if (sign_body) in.flags |= SEAM_SIGV4_CONTENT_SHA256; /* presigning ignores it, as aws-c-auth */
     if (token && json_is_true(json_object_get(ctx, "omit_session_token")))
         in.flags |= SEAM_SIGV4_TOKEN_UNSIGNED;
 
+    /* header variant: the headers a caller adds, with seam's values */
     seam_sigv4_output out;
-    assert_int_equal(seam_sigv4_sign(&in, &out), 0);
-    char *want_cr = must_slurp(dir, "header-canonical-request.txt");
-    char *want_sts = must_slurp(dir, "header-string-to-sign.txt");
-    char *want_sig = must_slurp(dir, "header-signature.txt");
-    char *want_auth = expected_authorization(dir);
-    assert_text(dir, "canonical request", want_cr, out.canonical_request.data);
-    assert_text(dir, "string to sign", want_sts, out.string_to_sign.data);
-    assert_text(dir, "signature", want_sig, out.signature);
-    assert_text(dir, "Authorization", want_auth, out.authorization.data);
+    if (seam_sigv4_sign(&in, &out)) fail_msg("%s: header variant: %s", dir, out.error);
     assert_string_equal(out.amz_date, "20150830T123600Z");
-
-    free(want_cr);
-    free(want_sts);
-    free(want_sig);
-    free(want_auth);
+    seam_buf extra, got;
+    seam_buf_init(&extra, 1 << 20);
+    int rc = token ? seam_buf_printf(&extra, "X-Amz-Security-Token:%s\n", token) : 0;
+    if (!rc) rc = seam_buf_printf(&extra, "X-Amz-Date:%s\n", out.amz_date);
+    if (!rc && sign_body)
+        rc = seam_buf_printf(&extra, "x-amz-content-sha256:%s\n", out.payload_hash);
+    if (!rc) rc = seam_buf_printf(&extra, "Authorization:%s\n", out.authorization.data);
+    assert_int_equal(rc, 0);
+    signed_request(&got, &raw, NULL, extra.data);
+    assert_variant(dir, "header", &out, got.data);
+    assert_int_equal(out.target.len, 0);
+    seam_buf_free(&extra);
+    seam_buf_free(&got);
     seam_sigv4_output_free(&out);
+
+    /* query variant: only the request target changes */
+    if (seam_sigv4_presign(&in, (unsigned)json_integer_value(expires), &out))
+        fail_msg("%s: query variant: %s", dir, out.error);
+    signed_request(&got, &raw, out.target.data, "");
+    assert_variant(dir, "query", &out, got.data);
+    assert_int_equal(out.authorization.len, 0);
+    seam_buf_free(&got);
+    seam_sigv4_output_free(&out);
+
+    free(raw.mem);
     free(r.mem);
     json_decref(ctx);
 }
@@ -242,9 +310,8 @@ static void test_suite_vectors(void **state)
         free(names[i]);
     }
     assert_true(ran >= MIN_CASES);
-    printf("sigv4: %zu of %zu suite cases ran (header signing); left out:\n", ran, n);
-    for (size_t i = 0; i < sizeof left_out / sizeof left_out[0]; i++)
-        printf("  - %s\n", left_out[i]);
+    printf("sigv4: %zu suite cases, %zu vectors ran (%zu header, %zu query); none left out\n", ran,
+           2 * ran, ran, ran);
 }
 
 /* ---- beyond the suite: what Bedrock needs ---- */
@@ -341,7 +408,101 @@ static void test_too_many_headers(void **state)
     in.nheaders = SEAM_SIGV4_MAX_HEADERS + 1;
     seam_sigv4_output out;
     assert_int_equal(seam_sigv4_sign(&in, &out), -1);
+    assert_string_equal(out.error, "sigv4: more than 64 headers to sign");
     seam_sigv4_output_free(&out); /* empty, and freeing it again is harmless */
+    assert_int_equal(seam_sigv4_presign(&in, 60, &out), -1);
+    assert_string_equal(out.error, "sigv4: more than 64 headers to sign");
+    seam_sigv4_output_free(&out);
+}
+
+/* What a caller gets wrong is said, not just refused. */
+static void test_errors_say_what(void **state)
+{
+    seam_sigv4_output out;
+    seam_sigv4_input in = bedrock_input("/");
+    in.region = NULL;
+    assert_int_equal(seam_sigv4_sign(&in, &out), -1);
+    assert_non_null(strstr(out.error, "region"));
+
+    char name[129];
+    memset(name, 'x', 128);
+    name[128] = '\0';
+    seam_sigv4_header h = {name, "v"};
+    in = bedrock_input("/");
+    in.headers = &h;
+    in.nheaders = 1;
+    assert_int_equal(seam_sigv4_presign(&in, 60, &out), -1);
+    assert_string_equal(out.error, "sigv4: a header name is 128 bytes or longer");
+
+    /* every buffer is capped: a 1 MiB path cannot make a 1 MiB canonical request */
+    char *path = malloc((1u << 20) + 2);
+    assert_non_null(path);
+    path[0] = '/';
+    memset(path + 1, 'a', 1u << 20);
+    path[(1u << 20) + 1] = '\0';
+    in = bedrock_input(path);
+    assert_int_equal(seam_sigv4_sign(&in, &out), -1);
+    assert_string_equal(out.error, "sigv4: the canonical request or URL would pass 1 MiB");
+    assert_null(out.canonical_request.data);
+    assert_int_equal(seam_sigv4_presign(&in, 60, &out), -1);
+    assert_string_equal(out.error, "sigv4: the canonical request or URL would pass 1 MiB");
+    assert_null(out.target.data);
+    free(path);
+}
+
+/* A presigned URL lives 1 s to 7 days (X-Amz-Expires); outside that, -1. */
+static void test_presign_expiry_range(void **state)
+{
+    seam_sigv4_input in = bedrock_input("/model/m/converse");
+    seam_sigv4_output out;
+    assert_int_equal(seam_sigv4_presign(&in, 0, &out), -1);
+    assert_string_equal(out.error, "sigv4: a presigned URL's expiry must be 1 to 604800 seconds");
+    assert_int_equal(seam_sigv4_presign(&in, SEAM_SIGV4_MAX_EXPIRES + 1, &out), -1);
+    assert_int_equal(seam_sigv4_presign(&in, SEAM_SIGV4_MAX_EXPIRES, &out), 0);
+    assert_non_null(strstr(out.target.data, "&X-Amz-Expires=604800&"));
+    assert_non_null(strstr(out.canonical_request.data, "&X-Amz-Expires=604800&"));
+    seam_sigv4_output_free(&out);
+    assert_int_equal(seam_sigv4_presign(&in, 1, &out), 0);
+    assert_non_null(strstr(out.target.data, "&X-Amz-Expires=1&"));
+    seam_sigv4_output_free(&out);
+}
+
+/* Presigning a Bedrock-like request: the X-Amz-* values move from the
+ * headers into the query; the signature comes last; the path is sent as
+ * given and signed encoded once more; x-amz-content-sha256 is not added. */
+static void test_presign_moves_amz_values_to_query(void **state)
+{
+    seam_sigv4_input in = bedrock_input("/model/anthropic.claude-v2%3A1/converse");
+    in.query = "a=1";
+    in.session_token = "TO/KEN+";
+    in.flags = SEAM_SIGV4_CONTENT_SHA256;
+    seam_sigv4_output out;
+    assert_int_equal(seam_sigv4_presign(&in, 900, &out), 0);
+    const char *want_prefix =
+        "/model/anthropic.claude-v2%3A1/converse?a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fbedrock%2Faws4_request"
+        "&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=900"
+        "&X-Amz-Security-Token=TO%2FKEN%2B&X-Amz-Signature=";
+    assert_memory_equal(out.target.data, want_prefix, strlen(want_prefix));
+    assert_string_equal(out.target.data + strlen(want_prefix), out.signature);
+    /* byte order: "X-Amz-*" sorts before "a" */
+    assert_non_null(strstr(out.canonical_request.data,
+                           "POST\n/model/anthropic.claude-v2%253A1/converse\nX-Amz-Algorithm="));
+    assert_non_null(strstr(out.canonical_request.data, "&X-Amz-SignedHeaders=host&a=1\n"));
+    assert_non_null(strstr(out.canonical_request.data, "&X-Amz-Security-Token=TO%2FKEN%2B&"));
+    assert_non_null(strstr(out.canonical_request.data,
+                           "\nhost:bedrock-runtime.us-east-1.amazonaws.com\n\nhost\n"));
+    assert_null(strstr(out.canonical_request.data, "x-amz-date"));
+    assert_int_equal(out.authorization.len, 0);
+
+    /* the same request signed in the header signs different text */
+    seam_sigv4_output hdr;
+    assert_int_equal(seam_sigv4_sign(&in, &hdr), 0);
+    assert_string_not_equal(hdr.signature, out.signature);
+    assert_non_null(strstr(hdr.canonical_request.data, "x-amz-content-sha256:"));
+    assert_string_equal(hdr.payload_hash, out.payload_hash);
+    seam_sigv4_output_free(&hdr);
+    seam_sigv4_output_free(&out);
 }
 
 int main(void)
@@ -353,6 +514,9 @@ int main(void)
         cmocka_unit_test(test_session_token_signed),
         cmocka_unit_test(test_deterministic_and_key_dependent),
         cmocka_unit_test(test_too_many_headers),
+        cmocka_unit_test(test_errors_say_what),
+        cmocka_unit_test(test_presign_expiry_range),
+        cmocka_unit_test(test_presign_moves_amz_values_to_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
