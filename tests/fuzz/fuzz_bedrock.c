@@ -123,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .secret_key = "k"};
     seam_sigv4_output so;
     if (seam_sigv4_sign(&in, &so) == 0) seam_sigv4_output_free(&so);
+    if (seam_sigv4_presign(&in, 3600, &so) == 0) seam_sigv4_output_free(&so);
     free(path);
     free(query);
     return 0;
