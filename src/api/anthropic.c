@@ -137,19 +137,6 @@ void seam__anthropic_buf_truncate(seam_buf *b, size_t len)
     }
 }
 
-const char *seam__anthropic_ltoa(long v, char buf[24], size_t *len)
-{
-    size_t i = 24;
-    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
-    do {
-        buf[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) buf[--i] = '-';
-    *len = 24 - i;
-    return buf + i;
-}
-
 /* The unescaped key body k[0..len) is name: strncmp stops at name's end, and
  * a valid unescaped body holds no NUL, so name[len] is in bounds. */
 static int raw_key_is(const char *k, size_t len, const char *name)
@@ -1261,9 +1248,7 @@ static void add_id_piece(seam_jw *w, const msg_id *m, const char *p, size_t n)
  * id after "msg_" + "_" + the call's position, unique within the message. */
 static void write_synthetic_tool_id(seam_jw *w, const msg_id *m, size_t pos)
 {
-    size_t plen = strlen(m->prefix), n; /* prefix: "msg_", "msg_seam", or "" (id has it) */
-    char digits[24];
-    const char *num = seam__anthropic_ltoa((long)pos, digits, &n);
+    size_t plen = strlen(m->prefix); /* prefix: "msg_", "msg_seam", or "" (id has it) */
     seam_jw_str_begin(w);
     seam_jw_str_add_escaped(w, "toolu_", 6);
     if (plen >= 4) {
@@ -1273,7 +1258,7 @@ static void write_synthetic_tool_id(seam_jw *w, const msg_id *m, size_t pos)
         add_id_piece(w, m, m->id + 4, m->len - 4);
     }
     seam_jw_str_add_escaped(w, "_", 1);
-    seam_jw_str_add_escaped(w, num, n);
+    seam_jw_str_add_int(w, (long long)pos);
     seam_jw_str_end(w);
 }
 

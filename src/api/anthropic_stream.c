@@ -132,14 +132,6 @@ int seam_anthropic_stream_done(const seam_anthropic_stream *s)
 /* Appends a string literal. */
 #define PUT(out, lit) seam_buf_append((out), lit, sizeof(lit) - 1)
 
-static int put_long(seam_buf *out, long v)
-{
-    char digits[24];
-    size_t n;
-    const char *p = seam__anthropic_ltoa(v, digits, &n);
-    return seam_buf_append(out, p, n);
-}
-
 /* Appends a string body: copied when it is already escaped, else escaped. */
 static int put_body(seam_buf *out, const char *p, size_t n, int escaped)
 {
@@ -180,7 +172,7 @@ static int emit_message_start(seam_anthropic_stream *s, const seam_jdoc *d, seam
     if (!rc)
         rc = PUT(out, "\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
                       "\"usage\":{\"input_tokens\":");
-    if (!rc) rc = put_long(out, u.input_tokens);
+    if (!rc) rc = seam_buf_append_int(out, u.input_tokens);
     if (!rc) rc = PUT(out, ",\"output_tokens\":0}}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n");
     if (!rc) s->started = 1;
     return rc;
@@ -191,7 +183,7 @@ static int emit_delta(seam_buf *out, int block, int kind, const char *p, size_t 
 {
     int rc = PUT(out, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
                       "\"index\":");
-    if (!rc) rc = put_long(out, block);
+    if (!rc) rc = seam_buf_append_int(out, block);
     if (!rc && kind == ITEM_TEXT)
         rc = PUT(out, ",\"delta\":{\"type\":\"text_delta\",\"text\":\"");
     else if (!rc)
@@ -205,7 +197,7 @@ static int emit_block_stop(seam_buf *out, int block)
 {
     int rc = PUT(out, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\","
                       "\"index\":");
-    if (!rc) rc = put_long(out, block);
+    if (!rc) rc = seam_buf_append_int(out, block);
     if (!rc) rc = PUT(out, "}\n\n");
     return rc;
 }
@@ -303,7 +295,7 @@ static int start_item(seam_anthropic_stream *s, item *it, seam_buf *out)
     int block = s->next_block;
     int rc = PUT(out, "event: content_block_start\ndata: {\"type\":\"content_block_start\","
                       "\"index\":");
-    if (!rc) rc = put_long(out, block);
+    if (!rc) rc = seam_buf_append_int(out, block);
     if (!rc && it->kind == ITEM_TEXT) {
         rc = PUT(out, ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
     } else if (!rc) {
@@ -314,7 +306,7 @@ static int start_item(seam_anthropic_stream *s, item *it, seam_buf *out)
             rc = PUT(out, "toolu_");
             if (!rc) rc = seam_buf_append_json_str(out, s->msg_id.data + 4, s->msg_id.len - 4);
             if (!rc) rc = PUT(out, "_");
-            if (!rc) rc = put_long(out, it->tool_index);
+            if (!rc) rc = seam_buf_append_int(out, it->tool_index);
         }
         if (!rc) rc = PUT(out, "\",\"name\":\"");
         if (!rc && it->name) rc = seam_buf_append_json_str(out, it->name, strlen(it->name));
@@ -516,13 +508,13 @@ static int finish(seam_anthropic_stream *s, seam_buf *out)
     if (!rc) rc = PUT(out, "\",\"stop_sequence\":null},\"usage\":{");
     if (!rc && s->usage.present) {
         rc = PUT(out, "\"input_tokens\":");
-        if (!rc) rc = put_long(out, s->usage.input_tokens);
+        if (!rc) rc = seam_buf_append_int(out, s->usage.input_tokens);
         if (!rc && s->usage.has_cached) rc = PUT(out, ",\"cache_read_input_tokens\":");
-        if (!rc && s->usage.has_cached) rc = put_long(out, s->usage.cached_tokens);
+        if (!rc && s->usage.has_cached) rc = seam_buf_append_int(out, s->usage.cached_tokens);
         if (!rc) rc = PUT(out, ",");
     }
     if (!rc) rc = PUT(out, "\"output_tokens\":");
-    if (!rc) rc = put_long(out, s->usage.output_tokens);
+    if (!rc) rc = seam_buf_append_int(out, s->usage.output_tokens);
     if (!rc) rc = PUT(out, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
     if (!rc) s->finished = 1;
     return rc;

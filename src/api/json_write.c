@@ -120,16 +120,8 @@ void seam_jw_str_escaped(seam_jw *w, const char *body, size_t n)
 
 void seam_jw_int(seam_jw *w, long long v)
 {
-    char tmp[24];
-    char *e = tmp + sizeof tmp, *p = e;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) *--p = '-';
     sep(w);
-    put(w, p, (size_t)(e - p));
+    if (!w->err) w->err = seam_buf_append_int(w->b, v);
 }
 
 void seam_jw_bool(seam_jw *w, int v)
@@ -173,6 +165,11 @@ void seam_jw_str_add(seam_jw *w, const char *s, size_t n)
 void seam_jw_str_add_escaped(seam_jw *w, const char *body, size_t n)
 {
     put(w, body, n);
+}
+
+void seam_jw_str_add_int(seam_jw *w, long long v)
+{
+    if (!w->err) w->err = seam_buf_append_int(w->b, v);
 }
 
 void seam_jw_str_end(seam_jw *w)

@@ -58,8 +58,9 @@ void seam_jw_value(seam_jw *w, const seam_jdoc *d, seam_jv v);
 
 /* A string value written in pieces: begin, any number of adds, end. */
 void seam_jw_str_begin(seam_jw *w);
-void seam_jw_str_add(seam_jw *w, const char *s, size_t n);         /* escapes s */
+void seam_jw_str_add(seam_jw *w, const char *s, size_t n);            /* escapes s */
 void seam_jw_str_add_escaped(seam_jw *w, const char *body, size_t n); /* already escaped */
+void seam_jw_str_add_int(seam_jw *w, long long v);                    /* its digits */
 void seam_jw_str_end(seam_jw *w);
 
 /* JSON text p[0..n) (valid) as a string value, its insignificant

@@ -71,6 +71,18 @@ int seam_buf_printf(seam_buf *b, const char *fmt, ...)
     return 0;
 }
 
+int seam_buf_append_int(seam_buf *b, long long v)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return seam_buf_append(b, p, (size_t)(e - p));
+}
+
 int seam_buf_append_json_str(seam_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -30,7 +30,7 @@ int seam_buf_append_slow(seam_buf *b, const void *p, size_t n);
 static inline int seam_buf_append(seam_buf *b, const void *p, size_t n)
 {
     if (n < b->cap - b->len && n <= b->max - b->len) { /* cap > len whenever cap > 0 */
-        if (n) memcpy(b->data + b->len, p, n); /* p may be NULL when n is 0 */
+        if (n) memcpy(b->data + b->len, p, n);         /* p may be NULL when n is 0 */
         b->len += n;
         b->data[b->len] = '\0';
         return 0;
@@ -39,6 +39,8 @@ static inline int seam_buf_append(seam_buf *b, const void *p, size_t n)
 }
 int seam_buf_append_str(seam_buf *b, const char *s);
 int seam_buf_printf(seam_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal, without printf. */
+int seam_buf_append_int(seam_buf *b, long long v);
 /* Appends s as the inside of a JSON string (no surrounding quotes). */
 int seam_buf_append_json_str(seam_buf *b, const char *s, size_t n);
 /* Makes room for n more bytes without changing len; fails past max. */

@@ -110,6 +110,7 @@
 
 #include "api/json_doc.h"
 #include "api/json_write.h"
+#include "api/openai_out.h"
 #include "http/sse.h"
 
 #define DEFAULT_BASE_URL   "https://api.anthropic.com"
@@ -145,7 +146,7 @@ typedef struct anthropic_state {
     block_info *blocks;
     size_t nblocks;
     int ntools;
-    long long input, cache_read, cache_create, output;
+    seam_oai_tokens tokens;
     seam_buf *out; /* during a feed */
     int werr;      /* first write error into out */
 } anthropic_state;
@@ -1046,38 +1047,6 @@ static const char *finish_reason(const seam_jdoc *d, seam_jv stop_reason)
     return "stop"; /* end_turn, stop_sequence, pause_turn, and reasons added later */
 }
 
-/* A usage count, 0 when absent or not a non-negative integer. */
-static long long count(const seam_jdoc *d, seam_jv usage, const char *k)
-{
-    long long v;
-    return seam_jint(d, seam_jget(d, usage, k), &v) == 0 && v > 0 ? v : 0;
-}
-
-/* a + b for counts (never negative), saturating instead of overflowing. */
-static long long add(long long a, long long b)
-{
-    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
-}
-
-static void write_usage(seam_jw *w, long long input, long long cache_read, long long cache_create,
-                        long long output)
-{
-    long long prompt = add(add(input, cache_read), cache_create);
-    seam_jw_obj(w);
-    seam_jw_key(w, "prompt_tokens");
-    seam_jw_int(w, prompt);
-    seam_jw_key(w, "completion_tokens");
-    seam_jw_int(w, output);
-    seam_jw_key(w, "total_tokens");
-    seam_jw_int(w, add(prompt, output));
-    seam_jw_key(w, "prompt_tokens_details");
-    seam_jw_obj(w);
-    seam_jw_key(w, "cached_tokens");
-    seam_jw_int(w, cache_read);
-    seam_jw_end(w);
-    seam_jw_end(w);
-}
-
 /* Checks the content blocks and counts the text and tool_use ones, so the
  * answer can be written in one pass.  Returns 0, or -1 when malformed. */
 static int count_blocks(const seam_jdoc *d, seam_jv content, size_t *texts, size_t *calls)
@@ -1126,23 +1095,8 @@ static void write_calls(seam_jw *w, const seam_jdoc *d, seam_jv content)
     seam_jarr_foreach(content, i, b)
     {
         if (!str_is(d, seam_jget(d, b, "type"), "tool_use")) continue;
-        seam_jv input = seam_jget(d, b, "input");
-        seam_jw_obj(w);
-        seam_jw_key(w, "id");
-        seam_jw_value(w, d, seam_jget(d, b, "id"));
-        seam_jw_key(w, "type");
-        seam_jw_cstr(w, "function");
-        seam_jw_key(w, "function");
-        seam_jw_obj(w);
-        seam_jw_key(w, "name");
-        seam_jw_value(w, d, seam_jget(d, b, "name"));
-        seam_jw_key(w, "arguments");
-        if (input)
-            seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
-        else
-            seam_jw_cstr(w, "{}");
-        seam_jw_end(w);
-        seam_jw_end(w);
+        seam_oai_tool_call(w, d, seam_jget(d, b, "id"), seam_jget(d, b, "name"),
+                           seam_jget(d, b, "input"));
     }
     seam_jw_end(w);
 }
@@ -1204,8 +1158,13 @@ static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_
     seam_jw_end(&w);
     seam_jw_end(&w);
     seam_jw_key(&w, "usage");
-    write_usage(&w, count(d, usage, "input_tokens"), count(d, usage, "cache_read_input_tokens"),
-                count(d, usage, "cache_creation_input_tokens"), count(d, usage, "output_tokens"));
+    seam_oai_tokens t = {
+        .input = seam_oai_count(d, usage, "input_tokens"),
+        .cache_read = seam_oai_count(d, usage, "cache_read_input_tokens"),
+        .cache_write = seam_oai_count(d, usage, "cache_creation_input_tokens"),
+        .output = seam_oai_count(d, usage, "output_tokens"),
+    };
+    seam_oai_usage(&w, &t);
     seam_jw_end(&w);
     return seam_jw_error(&w) ? -1 : 0;
 }
@@ -1313,13 +1272,7 @@ static void wval(anthropic_state *st, const seam_jdoc *d, seam_jv v)
 
 static void wint(anthropic_state *st, long long v)
 {
-    char tmp[24], *e = tmp + sizeof tmp, *p = e;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0) *--p = '-';
-    w(st, p, (size_t)(e - p));
+    if (!st->werr) st->werr = seam_buf_append_int(st->out, v);
 }
 
 /* data: {head}{"index":0,"delta": — the delta object follows. */
@@ -1395,7 +1348,8 @@ static void read_usage(anthropic_state *st, const seam_jdoc *d, seam_jv usage)
 {
     static const char *const keys[] = {"input_tokens", "cache_read_input_tokens",
                                        "cache_creation_input_tokens", "output_tokens"};
-    long long *dst[] = {&st->input, &st->cache_read, &st->cache_create, &st->output};
+    long long *dst[] = {&st->tokens.input, &st->tokens.cache_read, &st->tokens.cache_write,
+                        &st->tokens.output};
     long long v;
     for (int i = 0; i < 4; i++)
         if (seam_jint(d, seam_jget(d, usage, keys[i]), &v) == 0) *dst[i] = v > 0 ? v : 0;
@@ -1510,18 +1464,14 @@ static int block_stop(anthropic_state *st, const seam_jdoc *d, seam_jv ev)
 
 static void emit_usage(anthropic_state *st)
 {
-    long long prompt = add(add(st->input, st->cache_read), st->cache_create);
     w(st, "data: ", 6);
     w(st, st->head.data, st->head.len);
-    ws(st, "],\"usage\":{\"prompt_tokens\":");
-    wint(st, prompt);
-    ws(st, ",\"completion_tokens\":");
-    wint(st, st->output);
-    ws(st, ",\"total_tokens\":");
-    wint(st, add(prompt, st->output));
-    ws(st, ",\"prompt_tokens_details\":{\"cached_tokens\":");
-    wint(st, st->cache_read);
-    ws(st, "}}}\n\n");
+    ws(st, "],\"usage\":");
+    seam_jw jw;
+    seam_jw_init(&jw, st->out);
+    seam_oai_usage(&jw, &st->tokens);
+    if (!st->werr) st->werr = seam_jw_error(&jw);
+    ws(st, "}\n\n");
 }
 
 /* One event, already parsed; returns 0, EV_PROTOCOL or EV_END. */

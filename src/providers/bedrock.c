@@ -127,6 +127,7 @@
 
 #include "api/json_doc.h"
 #include "api/json_write.h"
+#include "api/openai_out.h"
 #include "api/openai_error.h"
 #include "providers/adapter.h"
 #include "providers/bedrock_xlate.h"
@@ -189,12 +190,6 @@ static const char *decoded(const seam_jdoc *d, seam_jv v, seam_buf *tmp, size_t 
     if (seam_jstr_decode(d, v, tmp) != 0) return NULL;
     *n = tmp->len;
     return tmp->data ? tmp->data : "";
-}
-
-/* a + b for token counts, which come from upstream: saturates instead of overflowing. */
-static long long add_count(long long a, long long b)
-{
-    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
 }
 
 /* ---- OpenAI request -> Converse request ---- */
@@ -818,7 +813,7 @@ typedef struct bedrock_state {
     int *block_tool; /* contentBlockIndex -> tool call index + 1 (0: a text block) */
     size_t nblocks;
     int have_usage;
-    long long in_tokens, out_tokens, cache_read, cache_write;
+    seam_oai_tokens tokens;
     seam_buf *out; /* during a stream() call */
 } bedrock_state;
 
@@ -981,39 +976,16 @@ static const char *finish_reason(const seam_jdoc *d, seam_jv stop)
     return "stop";
 }
 
-static long long count(const seam_jdoc *d, seam_jv usage, const char *key)
-{
-    long long v;
-    return seam_jint(d, seam_jget(d, usage, key), &v) == 0 && v > 0 ? v : 0;
-}
-
 static void read_usage(bedrock_state *st, const seam_jdoc *d, seam_jv usage)
 {
     if (!seam_jis(usage, SEAM_JOBJECT)) return;
     st->have_usage = 1;
-    st->in_tokens = count(d, usage, "inputTokens");
-    st->out_tokens = count(d, usage, "outputTokens");
-    st->cache_read = count(d, usage, "cacheReadInputTokens");
-    st->cache_write = count(d, usage, "cacheWriteInputTokens");
-}
-
-/* OpenAI's usage object (the value only). */
-static void put_usage(seam_jw *w, const bedrock_state *st)
-{
-    long long prompt = add_count(add_count(st->in_tokens, st->cache_read), st->cache_write);
-    seam_jw_obj(w);
-    seam_jw_key(w, "prompt_tokens");
-    seam_jw_int(w, prompt);
-    seam_jw_key(w, "completion_tokens");
-    seam_jw_int(w, st->out_tokens);
-    seam_jw_key(w, "total_tokens");
-    seam_jw_int(w, add_count(prompt, st->out_tokens));
-    seam_jw_key(w, "prompt_tokens_details");
-    seam_jw_obj(w);
-    seam_jw_key(w, "cached_tokens");
-    seam_jw_int(w, st->cache_read);
-    seam_jw_end(w);
-    seam_jw_end(w);
+    st->tokens = (seam_oai_tokens){
+        .input = seam_oai_count(d, usage, "inputTokens"),
+        .output = seam_oai_count(d, usage, "outputTokens"),
+        .cache_read = seam_oai_count(d, usage, "cacheReadInputTokens"),
+        .cache_write = seam_oai_count(d, usage, "cacheWriteInputTokens"),
+    };
 }
 
 /* A content block's text (a string), else its toolUse (an object), else neither. */
@@ -1062,23 +1034,8 @@ static void put_tool_calls(seam_jw *w, const seam_jdoc *d, seam_jv content, size
     seam_jarr_foreach(content, i, block)
     {
         if (!(tu = block_tool_use(d, block))) continue;
-        seam_jv input = seam_jget(d, tu, "input");
-        seam_jw_obj(w);
-        seam_jw_key(w, "id");
-        seam_jw_value(w, d, seam_jget(d, tu, "toolUseId"));
-        seam_jw_key(w, "type");
-        seam_jw_cstr(w, "function");
-        seam_jw_key(w, "function");
-        seam_jw_obj(w);
-        seam_jw_key(w, "name");
-        seam_jw_value(w, d, seam_jget(d, tu, "name"));
-        seam_jw_key(w, "arguments");
-        if (input)
-            seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
-        else
-            seam_jw_cstr(w, "{}");
-        seam_jw_end(w);
-        seam_jw_end(w);
+        seam_oai_tool_call(w, d, seam_jget(d, tu, "toolUseId"), seam_jget(d, tu, "name"),
+                           seam_jget(d, tu, "input"));
     }
     seam_jw_end(w);
 }
@@ -1126,7 +1083,7 @@ static int write_completion(bedrock_state *st, const seam_call_req *req, const s
     seam_jw_end(&w);
     seam_jw_end(&w);
     seam_jw_key(&w, "usage");
-    put_usage(&w, st);
+    seam_oai_usage(&w, &st->tokens);
     seam_jw_end(&w);
     return seam_jw_error(&w) ? -1 : 0;
 }
@@ -1402,7 +1359,7 @@ static int stream_end(void *state, const seam_call_req *req, seam_buf *out)
         if (!rc) rc = seam_buf_append_str(out, ",\"choices\":[],\"usage\":");
         seam_jw w;
         seam_jw_init(&w, out);
-        put_usage(&w, st);
+        seam_oai_usage(&w, &st->tokens);
         if (!rc) rc = seam_jw_error(&w);
         if (!rc) rc = seam_buf_append_str(out, "}\n\n");
     }

@@ -1,0 +1,53 @@
+/* openai_out.c — see openai_out.h. */
+#include "api/openai_out.h"
+
+#include <limits.h>
+
+long long seam_oai_count(const seam_jdoc *d, seam_jv obj, const char *key)
+{
+    long long v;
+    return seam_jint(d, seam_jget(d, obj, key), &v) == 0 && v > 0 ? v : 0;
+}
+
+long long seam_oai_add(long long a, long long b)
+{
+    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+}
+
+void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t)
+{
+    long long prompt = seam_oai_add(seam_oai_add(t->input, t->cache_read), t->cache_write);
+    seam_jw_obj(w);
+    seam_jw_key(w, "prompt_tokens");
+    seam_jw_int(w, prompt);
+    seam_jw_key(w, "completion_tokens");
+    seam_jw_int(w, t->output);
+    seam_jw_key(w, "total_tokens");
+    seam_jw_int(w, seam_oai_add(prompt, t->output));
+    seam_jw_key(w, "prompt_tokens_details");
+    seam_jw_obj(w);
+    seam_jw_key(w, "cached_tokens");
+    seam_jw_int(w, t->cache_read);
+    seam_jw_end(w);
+    seam_jw_end(w);
+}
+
+void seam_oai_tool_call(seam_jw *w, const seam_jdoc *d, seam_jv id, seam_jv name, seam_jv input)
+{
+    seam_jw_obj(w);
+    seam_jw_key(w, "id");
+    seam_jw_value(w, d, id);
+    seam_jw_key(w, "type");
+    seam_jw_cstr(w, "function");
+    seam_jw_key(w, "function");
+    seam_jw_obj(w);
+    seam_jw_key(w, "name");
+    seam_jw_value(w, d, name);
+    seam_jw_key(w, "arguments");
+    if (input)
+        seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
+    else
+        seam_jw_cstr(w, "{}");
+    seam_jw_end(w);
+    seam_jw_end(w);
+}

@@ -1,0 +1,34 @@
+/* openai_out.h — pieces of OpenAI's chat-completions answers, for the
+ * translators that write them from another vendor's (Anthropic, Gemini,
+ * Bedrock): token usage and tool calls, which every vendor has and OpenAI
+ * spells one way. */
+#ifndef SEAM_API_OPENAI_OUT_H
+#define SEAM_API_OPENAI_OUT_H
+
+#include "api/json_doc.h"
+#include "api/json_write.h"
+
+/* Token counts as vendors report them: input not read from cache, cache
+ * reads and writes, output. */
+typedef struct seam_oai_tokens {
+    long long input, cache_read, cache_write, output;
+} seam_oai_tokens;
+
+/* obj.key as a token count: a non-negative integer, else 0 (absent,
+ * malformed, or negative counts are never passed on). */
+long long seam_oai_count(const seam_jdoc *d, seam_jv obj, const char *key);
+
+/* a + b for counts that come from upstreams: saturates instead of overflowing. */
+long long seam_oai_add(long long a, long long b);
+
+/* OpenAI's "usage" value: prompt_tokens counts cached tokens too (vendors
+ * that report them apart are summed), completion_tokens, total_tokens, and
+ * prompt_tokens_details.cached_tokens (the cache reads). */
+void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t);
+
+/* One tool_calls element: {"id","type":"function","function":{"name",
+ * "arguments"}}, id and name copied as they stand in d, the arguments
+ * string made from the JSON value input ("{}" when it is NULL). */
+void seam_oai_tool_call(seam_jw *w, const seam_jdoc *d, seam_jv id, seam_jv name, seam_jv input);
+
+#endif
