@@ -48,7 +48,6 @@ const char *seam__anthropic_stop_reason(const seam_jdoc *d, seam_jv finish_reaso
  * already a JSON-escaped string body (a span of a parsed document). */
 int seam__anthropic_error_escaped(seam_buf *out, int status, const char *body, size_t len);
 
-
 /* Sets b back to its first len bytes (what it held before a failed append). */
 void seam__anthropic_buf_truncate(seam_buf *b, size_t len);
 

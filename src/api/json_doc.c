@@ -193,8 +193,8 @@ static int str_cmp(const seam_jdoc *d, seam_jv v, const char *lit, int prefix)
     size_t n = strlen(lit), len;
     const char *s = seam_jstr(d, v, &len);
     if (!s) return 0;
-    if (!v->escaped) return prefix ? len >= n && memcmp(s, lit, n) == 0
-                                   : len == n && memcmp(s, lit, n) == 0;
+    if (!v->escaped)
+        return prefix ? len >= n && memcmp(s, lit, n) == 0 : len == n && memcmp(s, lit, n) == 0;
     /* An escape only shortens: a decoded text never outgrows its body. */
     char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
     if (!buf) return 0;

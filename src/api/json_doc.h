@@ -89,13 +89,13 @@ static inline seam_jv seam_jnext(seam_jv c, seam_jv it)
 }
 
 /* Elements of an array (nothing when v is not one); i counts from 0. */
-#define seam_jarr_foreach(arr, i, it)                                                  \
-    for ((i) = 0, (it) = seam_jis(arr, SEAM_JARRAY) ? seam_jfirst(arr) : NULL; (it); \
+#define seam_jarr_foreach(arr, i, it)                                                              \
+    for ((i) = 0, (it) = seam_jis(arr, SEAM_JARRAY) ? seam_jfirst(arr) : NULL; (it);               \
          (i)++, (it) = seam_jnext(arr, it))
 
 /* Members of an object (nothing when v is not one): k the key, v its value. */
-#define seam_jobj_foreach(obj, k, v)                                               \
-    for ((k) = seam_jis(obj, SEAM_JOBJECT) ? seam_jfirst(obj) : NULL; (k) && ((v) = (k) + 1); \
+#define seam_jobj_foreach(obj, k, v)                                                               \
+    for ((k) = seam_jis(obj, SEAM_JOBJECT) ? seam_jfirst(obj) : NULL; (k) && ((v) = (k) + 1);      \
          (k) = seam_jnext(obj, (k) + 1))
 
 /* Elements of an array or members of an object; 0 for anything else. */

@@ -145,7 +145,6 @@ static void key_decode(const scanner *s, seam_span k, int esc, key_text *kt)
 
 #define KEY_IS(kt, lit) ((kt)->len == sizeof(lit) - 1 && memcmp((kt)->p, lit, sizeof(lit) - 1) == 0)
 
-
 /* "stream_options": s->i at its '{'. Returns include_usage, or -1. */
 static int scan_stream_options(scanner *s)
 {

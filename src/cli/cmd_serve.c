@@ -13,8 +13,7 @@
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
 
-static int load(const char *path, seam_health *health, seam_runtime **out, char *err,
-                size_t errlen)
+static int load(const char *path, seam_health *health, seam_runtime **out, char *err, size_t errlen)
 {
     seam_config *cfg;
     if (seam_config_load(path, &cfg, err, errlen) != 0) return -1;

@@ -869,8 +869,8 @@ static int parse_provider(struct loader *ld, const yaml_node_t *k, const yaml_no
         keys[nkeys++] = seam__config_provider_keys[i];
     if (seam__config_walk_map(ld, v, keys, nkeys, p)) return -1;
     if (p->health_check.path && !p->base_url)
-        return seam__config_fail(ld, v, "health_check: a provider of type %s has no base_url to check",
-                                 p->type);
+        return seam__config_fail(
+            ld, v, "health_check: a provider of type %s has no base_url to check", p->type);
     if (!p->region && !strcmp(p->type, "bedrock")) return bedrock_region(ld, p);
     return 0;
 }

@@ -34,11 +34,11 @@ typedef struct seam_health_check_conf {
 } seam_health_check_conf;
 
 typedef struct seam_provider_conf {
-    const char *name;     /* key under providers: */
-    const char *type;     /* "openai" | "anthropic" | "gemini" | "azure-openai" | "bedrock" | "mock" */
-    const char *base_url; /* no trailing '/'; each type has a default but azure-openai
-                           * (required) and bedrock (from the region) */
-    const char *api_key;  /* resolved secret, or NULL when none is configured */
+    const char *name; /* key under providers: */
+    const char *type; /* "openai" | "anthropic" | "gemini" | "azure-openai" | "bedrock" | "mock" */
+    const char *base_url;    /* no trailing '/'; each type has a default but azure-openai
+                              * (required) and bedrock (from the region) */
+    const char *api_key;     /* resolved secret, or NULL when none is configured */
     const char *api_version; /* anthropic: anthropic-version header (default 2023-06-01);
                               * azure-openai: api-version query (default 2024-10-21) */
     /* Where the provider processes data, for residency rules: any name
@@ -72,8 +72,8 @@ enum {
     SEAM_RETRY_TIMEOUT = 2, /* timeouts.connect / first_byte passed */
     SEAM_RETRY_RESET = 4,   /* the connection broke before the answer was complete */
     SEAM_RETRY_429 = 8,
-    SEAM_RETRY_5XX = 16,    /* 500..599 */
-    SEAM_RETRY_FULL = 32,   /* the provider's max_inflight was reached */
+    SEAM_RETRY_5XX = 16,  /* 500..599 */
+    SEAM_RETRY_FULL = 32, /* the provider's max_inflight was reached */
 };
 #define SEAM_RETRY_DEFAULT_ON 63 /* all of them */
 

@@ -48,9 +48,7 @@ static void on_head(void *ud, int status, const char *retry_after)
     ((check *)ud)->status = status;
 }
 
-static void on_data(void *ud, const char *p, size_t n)
-{
-}
+static void on_data(void *ud, const char *p, size_t n) {}
 
 static void on_done(void *ud, int err)
 {

@@ -36,7 +36,7 @@ static void hist_add(seam_hist *h, uint64_t us)
 static void copy_label(char *dst, size_t cap, const char *src)
 {
     size_t i = 0;
-    for (; src[i] && i < cap - 1; i++)
+    for (; i < cap - 1 && src[i]; i++)
         dst[i] = (src[i] == '"' || src[i] == '\\' || src[i] == '\n') ? '_' : src[i];
     dst[i] = '\0';
 }
@@ -137,7 +137,8 @@ static int render_events(seam_metrics *const *all, size_t n, seam_buf *out)
                         if (strcmp(all[v]->routes[j].route, route) == 0)
                             sum += get(&all[v]->routes[j].n[ev]);
                 }
-                rc = seam_buf_printf(out, "seam_route_events_total{route=\"%s\",event=\"%s\"} %llu\n",
+                rc = seam_buf_printf(out,
+                                     "seam_route_events_total{route=\"%s\",event=\"%s\"} %llu\n",
                                      route, event_names[ev], (unsigned long long)sum);
             }
         }

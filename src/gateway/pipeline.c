@@ -124,7 +124,9 @@ static void record(gw_req *r, int status)
     char line[1024];
     seam_buf b = {line, 0, sizeof line, sizeof line - 1};
     b.data[0] = '\0';
-    seam_buf_printf(&b, "{\"ts\":%lld,\"id\":\"%d-%llu\",\"worker\":%d,\"peer\":\"%s\",\"method\":\"%s\",\"path\":\"",
+    seam_buf_printf(&b,
+                    "{\"ts\":%lld,\"id\":\"%d-%llu\",\"worker\":%d,\"peer\":\"%s\",\"method\":\"%"
+                    "s\",\"path\":\"",
                     (long long)seam_wall_ms(), w->id, (unsigned long long)r->id, w->id, h->peer,
                     h->method == SEAM_HTTP_GET    ? "GET"
                     : h->method == SEAM_HTTP_POST ? "POST"
@@ -368,8 +370,8 @@ static void model_call(gw_req *r, seam_op op)
     if (r->anthropic) {
         if (seam_json_validate(in, in_len, &jerr) != 0) {
             gw_fail(r, 400, "invalid_json",
-                    "request body is not valid JSON: %s (line %d, column %d)", jerr.msg,
-                    jerr.line, jerr.column);
+                    "request body is not valid JSON: %s (line %d, column %d)", jerr.msg, jerr.line,
+                    jerr.column);
             return;
         }
         char why[256];
@@ -439,7 +441,7 @@ static void count_tokens(gw_req *r)
     seam_json_error jerr;
     if (seam_json_validate(h->body, h->body_len, &jerr) != 0) {
         gw_fail(r, 400, "invalid_json", "request body is not valid JSON: %s (line %d, column %d)",
-             jerr.msg, jerr.line, jerr.column);
+                jerr.msg, jerr.line, jerr.column);
         return;
     }
     char why[256];

@@ -40,23 +40,23 @@ typedef struct gw_req {
     int model_escaped;
 
     /* routing */
-    const char *route;                /* route name, "" for direct access */
-    const seam_route_conf *rc;        /* NULL for direct access */
-    const seam_route_health *rh;      /* its targets' health */
-    seam_target_conf direct;          /* the target of a direct call */
-    char direct_model[GW_MAX_MODEL];  /* its model */
-    const seam_target_conf *primary;  /* the pick among the route's targets */
+    const char *route;               /* route name, "" for direct access */
+    const seam_route_conf *rc;       /* NULL for direct access */
+    const seam_route_health *rh;     /* its targets' health */
+    seam_target_conf direct;         /* the target of a direct call */
+    char direct_model[GW_MAX_MODEL]; /* its model */
+    const seam_target_conf *primary; /* the pick among the route's targets */
     seam_target_health *primary_health;
-    int plan_pos;   /* 0: the pick (or its overflow); k: fallbacks[k - 1] */
-    int overflowed; /* the pick's provider was full and overflow took its place */
-    int attempts;   /* upstream calls started */
-    int tries_here; /* of them, to the current target */
+    int plan_pos;                /* 0: the pick (or its overflow); k: fallbacks[k - 1] */
+    int overflowed;              /* the pick's provider was full and overflow took its place */
+    int attempts;                /* upstream calls started */
+    int tries_here;              /* of them, to the current target */
     uint64_t slot_wait_until_us; /* waiting for a slot of the pick's provider */
     uint64_t queued_since_us, queued_us; /* when it began waiting; how long it waited */
-    int waiting;                 /* the timer is a wait (GW_WAIT_*), not a timeout */
-    unsigned tiers_required;     /* SEAM_TIER_* the data may reach; the PII scanner narrows it */
-    uint64_t subject_hash;       /* sticky routes: the end user's hash, 0 when none */
-    char notes[256];             /* why earlier attempts failed: x-seam-fallback */
+    int waiting;                         /* the timer is a wait (GW_WAIT_*), not a timeout */
+    unsigned tiers_required; /* SEAM_TIER_* the data may reach; the PII scanner narrows it */
+    uint64_t subject_hash;   /* sticky routes: the end user's hash, 0 when none */
+    char notes[256];         /* why earlier attempts failed: x-seam-fallback */
 
     /* the call in flight */
     const seam_target_conf *cur;

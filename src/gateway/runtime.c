@@ -12,15 +12,15 @@ static int route_health(seam_runtime *rt, const seam_route_conf *rc, seam_route_
     out->fallbacks = calloc(rc->nfallbacks ? rc->nfallbacks : 1, sizeof *out->fallbacks);
     if (!out->targets || !out->fallbacks) return -1;
     for (size_t i = 0; i < rc->ntargets; i++)
-        if (!(out->targets[i] = seam_health_target(rt->health, rc->targets[i].provider,
-                                                   rc->targets[i].model)))
+        if (!(out->targets[i] =
+                  seam_health_target(rt->health, rc->targets[i].provider, rc->targets[i].model)))
             return -1;
     for (size_t i = 0; i < rc->nfallbacks; i++)
         if (!(out->fallbacks[i] = seam_health_target(rt->health, rc->fallbacks[i].provider,
                                                      rc->fallbacks[i].model)))
             return -1;
-    if (rc->overflow &&
-        !(out->overflow = seam_health_target(rt->health, rc->overflow->provider, rc->overflow->model)))
+    if (rc->overflow && !(out->overflow = seam_health_target(rt->health, rc->overflow->provider,
+                                                             rc->overflow->model)))
         return -1;
     if (rc->shadow &&
         !(out->shadow = seam_health_target(rt->health, rc->shadow->provider, rc->shadow->model)))
@@ -33,7 +33,8 @@ static int check_target(seam_runtime *rt, size_t i, char *err, size_t errlen)
 {
     const seam_provider_conf *pc = &rt->cfg->providers[i];
     char url[2048], why[256] = "";
-    if ((size_t)snprintf(url, sizeof url, "%s%s", pc->base_url, pc->health_check.path) >= sizeof url) {
+    if ((size_t)snprintf(url, sizeof url, "%s%s", pc->base_url, pc->health_check.path) >=
+        sizeof url) {
         snprintf(err, errlen, "%s:%d: providers.%s.health_check.path: the URL is too long",
                  rt->cfg->path, pc->line, pc->name);
         return -1;

@@ -23,12 +23,12 @@ typedef struct seam_route_health {
 
 typedef struct seam_runtime {
     seam_config *cfg;
-    seam_provider **providers;           /* parallel to cfg->providers */
-    seam_provider_health **prov_health;  /* parallel to cfg->providers */
-    seam_route_health *route_health;     /* parallel to cfg->routes */
-    seam_http_target **check_targets;    /* parallel to cfg->providers: health_check URLs */
-    seam_health *health;                 /* borrowed: outlives every runtime */
-    int refs;                            /* atomic */
+    seam_provider **providers;          /* parallel to cfg->providers */
+    seam_provider_health **prov_health; /* parallel to cfg->providers */
+    seam_route_health *route_health;    /* parallel to cfg->routes */
+    seam_http_target **check_targets;   /* parallel to cfg->providers: health_check URLs */
+    seam_health *health;                /* borrowed: outlives every runtime */
+    int refs;                           /* atomic */
 } seam_runtime;
 
 /* Takes ownership of cfg (freed on failure too); health is borrowed.
@@ -43,7 +43,7 @@ int seam_runtime_provider_index(const seam_runtime *rt, const char *name);
 seam_provider *seam_runtime_provider(const seam_runtime *rt, const char *name);
 /* The health entries of route index i. */
 static inline const seam_route_health *seam_runtime_route_health(const seam_runtime *rt,
-                                                                const seam_route_conf *rc)
+                                                                 const seam_route_conf *rc)
 {
     return &rt->route_health[rc - rt->cfg->routes];
 }

@@ -33,7 +33,7 @@ typedef struct gw_shadow {
     const seam_breaker_conf *breaker;
     int trial;
     struct event *timer;
-    char of[48];      /* the request's id */
+    char of[48]; /* the request's id */
     char route[128];
     char target[GW_MAX_MODEL + 64];
     char model[GW_MAX_MODEL];
@@ -88,8 +88,9 @@ static void shadow_end(gw_shadow *s, const char *error)
             n += snprintf(line + n, sizeof line - (size_t)n, ",\"ttfb_us\":%llu",
                           (unsigned long long)(s->first_byte_us - s->start_us));
         if (n > 0 && (size_t)n < sizeof line && s->has_usage)
-            n += snprintf(line + n, sizeof line - (size_t)n, ",\"tokens_in\":%ld,\"tokens_out\":%ld",
-                          s->usage.prompt_tokens, s->usage.completion_tokens);
+            n +=
+                snprintf(line + n, sizeof line - (size_t)n, ",\"tokens_in\":%ld,\"tokens_out\":%ld",
+                         s->usage.prompt_tokens, s->usage.completion_tokens);
         if (n > 0 && (size_t)n < sizeof line && error)
             n += snprintf(line + n, sizeof line - (size_t)n, ",\"error\":\"%s\"", error);
         if (n > 0 && (size_t)n + 2 < sizeof line) {

@@ -32,9 +32,9 @@
 
 /* How a call ended, beyond provider.h's SEAM_CALL_* codes. */
 enum {
-    GW_CUT = 100,       /* a 200 stream that ended before [DONE] */
-    GW_NO_FIRST_BYTE,   /* timeouts.first_byte passed */
-    GW_SILENT,          /* timeouts.between_events passed */
+    GW_CUT = 100,     /* a 200 stream that ended before [DONE] */
+    GW_NO_FIRST_BYTE, /* timeouts.first_byte passed */
+    GW_SILENT,        /* timeouts.between_events passed */
 };
 
 /* Direct provider/model calls have no route: they retry with these. */
@@ -512,8 +512,7 @@ static void deliver(gw_req *r)
     } else if (st >= 400 && st < 500) {
         /* The vendor's own words about the request are the most useful. */
         r->err_code = "upstream_rejected";
-        if (r->anthropic &&
-            seam_anthropic_error_from_openai(st, body, r->resp.len, &r->xout) == 0)
+        if (r->anthropic && seam_anthropic_error_from_openai(st, body, r->resp.len, &r->xout) == 0)
             gw_answer(r, st, "application/json", r->xout.data, r->xout.len);
         else
             gw_answer(r, st, "application/json", body, r->resp.len);
@@ -567,8 +566,9 @@ void gw_on_timer(evutil_socket_t fd, short what, void *arg)
     if (r->waiting) {
         r->waiting = GW_WAIT_NONE;
         if (seam_now_us() >= r->deadline_us && !r->attempts) {
-            gw_fail(r, 504, "upstream_timeout", "no upstream call could start within "
-                                                "timeouts.total (%d ms)",
+            gw_fail(r, 504, "upstream_timeout",
+                    "no upstream call could start within "
+                    "timeouts.total (%d ms)",
                     cfg->total_timeout_ms);
             return;
         }
@@ -682,8 +682,7 @@ static void on_done(void *ud, int err)
         /* an event whose last byte was a bare CR is only complete now */
         int rc = seam_sse_finish(&r->sse, on_event, r);
         if (rc == EVENT_CLIENT_GONE) return;
-        if (rc == 0 && r->saw_done &&
-            (!r->anthropic || seam_anthropic_stream_done(r->astream))) {
+        if (rc == 0 && r->saw_done && (!r->anthropic || seam_anthropic_stream_done(r->astream))) {
             end_call(r, 1);
             gw_stream_end(r);
             return;

@@ -38,11 +38,11 @@ typedef struct seam_worker {
     seam_metrics metrics;
     seam_logbuf log;
     uint64_t rng;
-    uint64_t served; /* requests taken, numbering them for the access log */
-    struct gw_shadow *shadows; /* shadow calls in flight (shadow.c) */
+    uint64_t served;            /* requests taken, numbering them for the access log */
+    struct gw_shadow *shadows;  /* shadow calls in flight (shadow.c) */
     struct seam_checks *checks; /* worker 0: active health checks (healthcheck.c) */
-    struct gw_req *free_reqs; /* request states kept for reuse */
-    struct gw_req *live;      /* requests in flight */
+    struct gw_req *free_reqs;   /* request states kept for reuse */
+    struct gw_req *live;        /* requests in flight */
     int draining;
 } seam_worker;
 

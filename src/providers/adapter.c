@@ -176,8 +176,8 @@ seam_call *seam_adapter_start(seam_provider *p, const seam_adapter_ops *ops, con
     seam_buf_init(&c->in, MAX_VENDOR_BODY);
     seam_buf_init(&c->tmp, MAX_VENDOR_BODY);
     /* One allocation each for the usual sizes instead of a few doublings. */
-    if (seam_buf_reserve(&c->out.body, req->body_len + 512) ||
-        seam_buf_reserve(&c->in, 4096) || seam_buf_reserve(&c->tmp, 4096))
+    if (seam_buf_reserve(&c->out.body, req->body_len + 512) || seam_buf_reserve(&c->in, 4096) ||
+        seam_buf_reserve(&c->tmp, 4096))
         goto fail;
     if (ops->state_size && !(c->state = calloc(1, ops->state_size))) goto fail;
     if (ops->build(p, req, c->state, &c->out) != 0) goto fail;

@@ -187,7 +187,8 @@ typedef struct xl {
     const seam_provider *p;
     const seam_call_req *req;
     const seam_jdoc *d;    /* the OpenAI request */
-    seam_jw *w;            /* the Anthropic request, written as it is read */
+    seam_jw jw;            /* the Anthropic request, written as it is read ... */
+    seam_jw *w;            /* ... through this (&jw) */
     const char *open_role; /* role of the message whose content is open, or NULL */
     seam_jv system1;       /* the system prompt while it is one text: copied as is */
     seam_buf system;       /* else its texts joined, still JSON-escaped */
@@ -973,13 +974,12 @@ static int translate_body(xl *x, const seam_jdoc *d, seam_buf *body)
     if (!seam_jis(root, SEAM_JOBJECT))
         return refuse(x, "the request", "the body is not valid JSON");
     if (check_fields(x, root)) return -1;
-    seam_jw w;
-    seam_jw_init(&w, body);
-    x->w = &w;
+    seam_jw_init(&x->jw, body);
+    x->w = &x->jw;
     /* one allocation for the usual body: the output is about the input's size */
     seam_buf_reserve(body, x->req->body_len + OUT_SLACK);
     if (write_body(x, root)) return -1;
-    int err = seam_jw_error(&w);
+    int err = seam_jw_error(x->w);
     if (err == SEAM_BUF_TOOBIG) return refuse(x, "the request", "too large once translated");
     if (err) return nomem(x);
     return 0;

@@ -16,8 +16,8 @@ typedef struct seam_mock_wire {
     int (*match)(const char *path, const char *query);
     /* As seam_mock_plan_chat: 0 with a plan (possibly an error reply), -1
      * only when out of memory. */
-    int (*plan)(const char *path, const char *query, const char *body, size_t n,
-                seam_mock_opts *o, seam_mock_plan *out);
+    int (*plan)(const char *path, const char *query, const char *body, size_t n, seam_mock_opts *o,
+                seam_mock_plan *out);
 } seam_mock_wire;
 
 /* Anthropic's wire (mock_anthropic.c). */

@@ -4,12 +4,8 @@
 #include <string.h>
 
 static const seam_provider_vt *const types[] = {
-    &seam_provider_openai,
-    &seam_provider_mock,
-    &seam_provider_anthropic,
-    &seam_provider_gemini,
-    &seam_provider_azure,
-    &seam_provider_bedrock,
+    &seam_provider_openai, &seam_provider_mock,  &seam_provider_anthropic,
+    &seam_provider_gemini, &seam_provider_azure, &seam_provider_bedrock,
 };
 
 const seam_provider_vt *seam_provider_find(const char *type)

@@ -9,7 +9,7 @@
 #define LOAD(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define ADD(p, v)   __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-#define CAS(p, expect, v) \
+#define CAS(p, expect, v)                                                                          \
     __atomic_compare_exchange_n((p), (expect), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
 
 struct seam_health {
@@ -56,7 +56,7 @@ static int push(void ***arr, size_t *n, size_t *cap, void *x)
 
 seam_target_health *seam_health_target(seam_health *h, const char *provider, const char *model)
 {
-    char name[sizeof ((seam_target_health *)0)->name];
+    char name[sizeof((seam_target_health *)0)->name];
     snprintf(name, sizeof name, "%s/%s", provider, model);
     pthread_mutex_lock(&h->mu);
     seam_target_health *t = NULL;
@@ -224,8 +224,9 @@ int seam_provider_is_down(const seam_provider_health *p)
 int seam_health_render(seam_health *h, uint64_t now_us, seam_buf *out)
 {
     int rc = seam_buf_append_str(
-        out, "# HELP seam_circuit_state Circuit breaker per target: 0 closed, 1 open, 2 half-open.\n"
-             "# TYPE seam_circuit_state gauge\n");
+        out,
+        "# HELP seam_circuit_state Circuit breaker per target: 0 closed, 1 open, 2 half-open.\n"
+        "# TYPE seam_circuit_state gauge\n");
     pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < h->ntargets && !rc; i++)
         rc = seam_buf_printf(out, "seam_circuit_state{target=\"%s\"} %d\n", h->targets[i]->name,
@@ -238,14 +239,16 @@ int seam_health_render(seam_health *h, uint64_t now_us, seam_buf *out)
                              h->targets[i]->name,
                              (unsigned long long)LOAD(&h->targets[i]->opened_total));
     if (!rc)
-        rc = seam_buf_append_str(out, "# HELP seam_target_latency_seconds Recent upstream latency "
-                                      "per target (EWMA).\n# TYPE seam_target_latency_seconds gauge\n");
+        rc = seam_buf_append_str(out,
+                                 "# HELP seam_target_latency_seconds Recent upstream latency "
+                                 "per target (EWMA).\n# TYPE seam_target_latency_seconds gauge\n");
     for (size_t i = 0; i < h->ntargets && !rc; i++)
         rc = seam_buf_printf(out, "seam_target_latency_seconds{target=\"%s\"} %.6f\n",
                              h->targets[i]->name, LOAD(&h->targets[i]->ewma_us) / 1e6);
     if (!rc)
-        rc = seam_buf_append_str(out, "# HELP seam_provider_inflight Calls in flight per provider.\n"
-                                      "# TYPE seam_provider_inflight gauge\n");
+        rc =
+            seam_buf_append_str(out, "# HELP seam_provider_inflight Calls in flight per provider.\n"
+                                     "# TYPE seam_provider_inflight gauge\n");
     for (size_t i = 0; i < h->nproviders && !rc; i++)
         rc = seam_buf_printf(out, "seam_provider_inflight{provider=\"%s\"} %d\n",
                              h->providers[i]->name, LOAD(&h->providers[i]->inflight));

@@ -40,12 +40,12 @@ typedef struct seam_target_health {
 
 typedef struct seam_provider_health {
     char name[128];
-    int inflight; /* calls to this provider now, over all its targets */
-    int max;      /* max_inflight of the newest config (0: no limit), for /metrics */
+    int inflight;        /* calls to this provider now, over all its targets */
+    int max;             /* max_inflight of the newest config (0: no limit), for /metrics */
     uint64_t full_total; /* calls turned away because it was full */
     /* active health checks (health_check:) */
-    int down;          /* failed `unhealthy` checks in a row; routing passes it over */
-    int check_streak;  /* > 0: passes in a row, < 0: failures in a row */
+    int down;         /* failed `unhealthy` checks in a row; routing passes it over */
+    int check_streak; /* > 0: passes in a row, < 0: failures in a row */
     uint64_t checks_failed_total;
 } seam_provider_health;
 
@@ -84,7 +84,8 @@ int seam_slot_take(seam_provider_health *p, int max);
 void seam_slot_give(seam_provider_health *p);
 
 /* The outcome of one active health check of p, under conf's thresholds. */
-void seam_provider_check_report(seam_provider_health *p, const seam_health_check_conf *conf, int ok);
+void seam_provider_check_report(seam_provider_health *p, const seam_health_check_conf *conf,
+                                int ok);
 /* Whether active checks have taken p out of routing. */
 int seam_provider_is_down(const seam_provider_health *p);
 

@@ -109,5 +109,6 @@ long seam_retry_after_ms(const char *v, int64_t now_wall_ms)
     const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (!end || *end) return -1;
     int64_t at = (int64_t)timegm(&tm) * 1000;
-    return at <= now_wall_ms ? 0 : (long)(at - now_wall_ms > 86400000 ? 86400000 : at - now_wall_ms);
+    return at <= now_wall_ms ? 0
+                             : (long)(at - now_wall_ms > 86400000 ? 86400000 : at - now_wall_ms);
 }

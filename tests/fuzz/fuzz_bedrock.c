@@ -77,7 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seam_es_decoder_free(&d);
 
     /* 2. the Bedrock stream translation, in two pieces */
-    seam_call_req req = {.op = SEAM_OP_CHAT, .model = "m", .stream = 1,
+    seam_call_req req = {.op = SEAM_OP_CHAT,
+                         .model = "m",
+                         .stream = 1,
                          .body = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
                                  "\"stream_options\":{\"include_usage\":true}}"};
     req.body_len = strlen(req.body);
@@ -97,7 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seam_buf_free(&sse);
     seam_bedrock_ops.state_free(st);
     free(st);
-    for (int i = 0; i < out.nheaders; i++) free(out.headers[i]);
+    for (int i = 0; i < out.nheaders; i++)
+        free(out.headers[i]);
     seam_http_target_free(out.owned_target);
     seam_buf_free(&out.body);
 
@@ -108,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seam_buf_free(&b);
 
     /* 4. the mock's wire, for a body from anywhere */
-    const seam_mock_wire *w = seam_mock_wire_find(data[0] & 1 ? "/model/m/converse-stream"
-                                                             : "/model/m/converse", NULL);
+    const seam_mock_wire *w =
+        seam_mock_wire_find(data[0] & 1 ? "/model/m/converse-stream" : "/model/m/converse", NULL);
     seam_mock_opts o = {.echo = data[0] & 2, .fail_rate = 0.1, .rng = size};
     seam_mock_plan p;
     if (w->plan(data[0] & 1 ? "/model/m/converse-stream" : "/model/m/converse", NULL, s, n, &o,
@@ -118,8 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* 5. signing any path and query */
     char *path = strndup(s, split), *query = strndup(s + split, n - split);
-    seam_sigv4_input in = {.method = "POST", .host = "h", .path = path, .query = query,
-                           .when = 0, .region = "r", .service = "s", .access_key = "a",
+    seam_sigv4_input in = {.method = "POST",
+                           .host = "h",
+                           .path = path,
+                           .query = query,
+                           .when = 0,
+                           .region = "r",
+                           .service = "s",
+                           .access_key = "a",
                            .secret_key = "k"};
     seam_sigv4_output so;
     if (seam_sigv4_sign(&in, &so) == 0) seam_sigv4_output_free(&so);

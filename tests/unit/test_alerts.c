@@ -110,7 +110,8 @@ static int has_anchor(const char *md, const char *anchor)
 static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
 {
     if (!map || map->type != YAML_MAPPING_NODE) return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(d, p->key);
         if (k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
             return yaml_document_get_node(d, p->value);
@@ -168,8 +169,8 @@ static void test_alert_rules(void **state)
     assert_non_null(groups);
     assert_int_equal(groups->type, YAML_SEQUENCE_NODE);
     int nrules = 0;
-    for (yaml_node_item_t *g = groups->data.sequence.items.start; g < groups->data.sequence.items.top;
-         g++) {
+    for (yaml_node_item_t *g = groups->data.sequence.items.start;
+         g < groups->data.sequence.items.top; g++) {
         yaml_node_t *group = yaml_document_get_node(&doc, *g);
         assert_non_null(text(get(&doc, group, "name")));
         yaml_node_t *rules = get(&doc, group, "rules");

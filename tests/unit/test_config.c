@@ -742,14 +742,15 @@ static void test_provider_routing_keys(void **state)
 
 static void test_health_check_keys(void **state)
 {
-    seam_config *cfg = load_ok("providers:\n"
-                               "  none: { type: openai }\n"
-                               "  dflt: { type: openai, base_url: \"http://h:1/v1\", health_check: {} }\n"
-                               "  vllm:\n"
-                               "    type: openai\n"
-                               "    base_url: \"http://h:8000/v1\"\n"
-                               "    health_check: { path: /health, interval: 5s, timeout: 500ms,\n"
-                               "                    unhealthy: 3, healthy: 2 }\n");
+    seam_config *cfg =
+        load_ok("providers:\n"
+                "  none: { type: openai }\n"
+                "  dflt: { type: openai, base_url: \"http://h:1/v1\", health_check: {} }\n"
+                "  vllm:\n"
+                "    type: openai\n"
+                "    base_url: \"http://h:8000/v1\"\n"
+                "    health_check: { path: /health, interval: 5s, timeout: 500ms,\n"
+                "                    unhealthy: 3, healthy: 2 }\n");
     const seam_health_check_conf *h = &seam_config_provider(cfg, "none")->health_check;
     assert_null(h->path);
     h = &seam_config_provider(cfg, "dflt")->health_check;

@@ -11,8 +11,11 @@
 
 #include "route/health.h"
 
-static const seam_breaker_conf conf = {
-    .failures = 3, .error_rate_pct = 0, .min_requests = 20, .window_ms = 10000, .cooldown_ms = 1000};
+static const seam_breaker_conf conf = {.failures = 3,
+                                       .error_rate_pct = 0,
+                                       .min_requests = 20,
+                                       .window_ms = 10000,
+                                       .cooldown_ms = 1000};
 
 #define MS 1000ull
 

@@ -105,8 +105,9 @@ static void test_strings(void **state)
 static void test_invalid(void **state)
 {
     static const char *bad[] = {
-        "", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "[01]", "\"\\x\"", "\"\\ud800\"", "[1] 2",
-        "{\"a\":\"\x01\"}", "\"\xc0\xaf\"", "nul", "[1 2]", "{1:2}",
+        "",        "{",           "[1,]",  "{\"a\":1,}",       "{\"a\" 1}",    "[01]",
+        "\"\\x\"", "\"\\ud800\"", "[1] 2", "{\"a\":\"\x01\"}", "\"\xc0\xaf\"", "nul",
+        "[1 2]",   "{1:2}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         seam_jdoc d;
@@ -168,7 +169,8 @@ static void test_rewrite_round_trip(void **state)
     static const char *docs[] = {
         "{}",
         "[]",
-        "{\"a\":[1,2,{\"b\":[[],{}]}],\"c\":\"x\\\"y\",\"d\":null,\"e\":true,\"f\":false,\"g\":-0.5e-3}",
+        "{\"a\":[1,2,{\"b\":[[],{}]}],\"c\":\"x\\\"y\",\"d\":null,\"e\":true,\"f\":false,\"g\":-0."
+        "5e-3}",
         " [ \"\\u00e9\\ud83d\\ude00\" , 1234567890123 , {\"k\" : [ null ] } ] ",
         "\"just a string\"",
         "42",
@@ -229,7 +231,8 @@ static void test_writer(void **state)
     /* the arguments string decodes to the compacted JSON text */
     json_t *j = json_loadb(out.data, out.len, 0, NULL);
     assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "args")), "{\"a b\":[1,\"q\\\"\\\\ \"]}");
+    assert_string_equal(json_string_value(json_object_get(j, "args")),
+                        "{\"a b\":[1,\"q\\\"\\\\ \"]}");
     json_decref(j);
     seam_buf_free(&out);
 }
@@ -284,9 +287,9 @@ static void test_writer_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_navigation),      cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_invalid),         cmocka_unit_test(test_rewrite_round_trip),
-        cmocka_unit_test(test_writer),          cmocka_unit_test(test_writer_keys),
+        cmocka_unit_test(test_navigation),    cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_invalid),       cmocka_unit_test(test_rewrite_round_trip),
+        cmocka_unit_test(test_writer),        cmocka_unit_test(test_writer_keys),
         cmocka_unit_test(test_writer_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

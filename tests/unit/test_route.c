@@ -198,7 +198,8 @@ static void test_residency(void **state)
 
 static void test_backoff_doubles_with_jitter_and_cap(void **state)
 {
-    seam_retry_conf rc = {.attempts = 5, .per_target = 5, .backoff_ms = 100, .max_backoff_ms = 1000};
+    seam_retry_conf rc = {
+        .attempts = 5, .per_target = 5, .backoff_ms = 100, .max_backoff_ms = 1000};
     uint64_t rng = 5;
     assert_int_equal(seam_backoff_ms(&rc, 1, &rng), 0);
     for (int i = 0; i < 1000; i++) {
