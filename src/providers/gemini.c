@@ -194,13 +194,18 @@ static int jstr_same(const seam_jdoc *d, seam_jv a, seam_jv b)
     return eq;
 }
 
-/* Duplicate keys: the last member wins (json_doc.h), so a walk over an
- * object skips a member that a later one repeats. */
-static int shadowed(const seam_jdoc *d, seam_jv obj, seam_jv key)
+/* A repeated key counts once, with its last value in the place of its
+ * first, as Python and JavaScript read JSON; the place decides the order of
+ * what is written and which refusal comes first.  For the member of obj
+ * whose key is k: that value, or NULL when an earlier member has that key. */
+static seam_jv first_member(const seam_jdoc *d, seam_jv obj, seam_jv k)
 {
-    for (seam_jv k = seam_jnext(obj, key + 1); k; k = seam_jnext(obj, k + 1))
-        if (jstr_same(d, key, k)) return 1;
-    return 0;
+    for (seam_jv e = seam_jfirst(obj); e != k; e = seam_jnext(obj, e + 1))
+        if (jstr_same(d, e, k)) return NULL;
+    seam_jv v = k + 1;
+    for (seam_jv e = seam_jnext(obj, k + 1); e; e = seam_jnext(obj, e + 1))
+        if (jstr_same(d, e, k)) v = e + 1;
+    return v;
 }
 
 /* The last member of obj whose key decodes to s[0..n), or NULL. */
@@ -431,7 +436,7 @@ static seam_jv view_get(const seam_jdoc *d, const sview *v, const char *key)
 /* Does the member with this key of layer l count? */
 static int view_visible(const seam_jdoc *d, const sview *v, int l, seam_jv key)
 {
-    if (shadowed(d, v->layer[l], key) || hidden(d, v, l, key, NULL)) return 0;
+    if (hidden(d, v, l, key, NULL)) return 0;
     for (int e = 0; e < l; e++) {
         seam_jv k, val;
         seam_jobj_foreach(v->layer[e], k, val)
@@ -492,10 +497,17 @@ static seam_jv resolve_ref(xl *x, seam_jv ref, const at *where)
     return target;
 }
 
+/* {"type":"null"}, perhaps with a description. */
 static int is_null_schema(const seam_jdoc *d, seam_jv s)
 {
-    return seam_jis(s, SEAM_JOBJECT) && seam_jstr_eq(d, seam_jget(d, s, "type"), "null") &&
-           seam_jcount(s) <= 2; /* {"type":"null"} perhaps with a description */
+    if (!seam_jis(s, SEAM_JOBJECT) || !seam_jstr_eq(d, seam_jget(d, s, "type"), "null")) return 0;
+    size_t n = 0;
+    seam_jv k, v;
+    seam_jobj_foreach(s, k, v)
+    {
+        n += first_member(d, s, k) != NULL;
+    }
+    return n <= 2;
 }
 
 static int type_keyword(xl *x, sout *o, seam_jv v, const at *where)
@@ -565,7 +577,7 @@ static int properties_keyword(xl *x, sout *o, seam_jv v, const at *where, int de
     seam_jv name, sub;
     seam_jobj_foreach(v, name, sub)
     {
-        if (shadowed(x->d, v, name)) continue;
+        if (!(sub = first_member(x->d, v, name))) continue;
         if (!o->nprops++) {
             seam_jw_key(x->w, "properties");
             seam_jw_obj(x->w);
@@ -588,7 +600,7 @@ static void put_property_ordering(xl *x, seam_jv props)
     seam_jw_arr(x->w);
     seam_jobj_foreach(props, name, sub)
     {
-        if (!shadowed(x->d, props, name)) seam_jw_value(x->w, x->d, name);
+        if (first_member(x->d, props, name)) seam_jw_value(x->w, x->d, name);
     }
     seam_jw_end(x->w);
 }
@@ -800,8 +812,8 @@ static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
         seam_jv k, val;
         seam_jobj_foreach(v->layer[l], k, val)
         {
-            if (seam_jkey_is(d, k, "anyOf") || seam_jkey_is(d, k, "oneOf") ||
-                !view_visible(d, v, l, k))
+            if (!(val = first_member(d, v->layer[l], k)) || seam_jkey_is(d, k, "anyOf") ||
+                seam_jkey_is(d, k, "oneOf") || !view_visible(d, v, l, k))
                 continue;
             at a = at_key(where, k);
             if (keyword(x, &o, k, val, &a, depth)) return -1;
@@ -1786,9 +1798,9 @@ static int check_chat_members(xl *x, seam_jv root)
     seam_jv k, v;
     seam_jobj_foreach(root, k, v)
     {
-        if (seam_jis(v, SEAM_JNULL)) continue;
+        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
         text key = jtext(x, k);
-        if (text_in(&key, known, sizeof known / sizeof known[0]) || shadowed(d, root, k)) continue;
+        if (text_in(&key, known, sizeof known / sizeof known[0])) continue;
         at f = at_key(NULL, k);
         if (text_is(&key, "logprobs")) {
             if (seam_jis(v, SEAM_JFALSE)) continue;
@@ -1863,10 +1875,9 @@ static int build_embeddings(xl *x, seam_jv root, gemini_state *st, const char *r
     seam_jv k, v;
     seam_jobj_foreach(root, k, v)
     {
+        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
         text key = jtext(x, k);
-        if (seam_jis(v, SEAM_JNULL) || text_in(&key, known, sizeof known / sizeof known[0]) ||
-            shadowed(d, root, k))
-            continue;
+        if (text_in(&key, known, sizeof known / sizeof known[0])) continue;
         at f = at_key(NULL, k);
         return refuse(x, &f, "not translated to Gemini");
     }
@@ -1927,6 +1938,17 @@ static void cat_hex(char *buf, size_t cap, size_t *len, unsigned long long v, in
     cat(buf, cap, len, tmp + sizeof tmp - k, (size_t)k);
 }
 
+/* The id of the answer when Gemini sends no responseId: unique in the process. */
+static void fallback_id(gemini_state *st)
+{
+    static uint64_t seq;
+    uint64_t n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+    size_t len = 0;
+    cat(st->id, sizeof st->id, &len, "chatcmpl-seam", 13);
+    cat_hex(st->id, sizeof st->id, &len, (unsigned long long)st->created, 1);
+    cat_hex(st->id, sizeof st->id, &len, n & 0xffffff, 6);
+}
+
 /* "models/NAME" or "tunedModels/NAME" for a model name, or -1 when it holds
  * characters a URL path would need escaped. */
 static int model_resource(const char *model, char *out, size_t outlen)
@@ -1957,14 +1979,8 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     seam_jw w;
     xl x = {.p = p, .req = req, .d = &doc, .w = &w};
     seam_buf_init(&x.tmp, req->body_len + 16); /* decoding only shortens */
-    static uint64_t seq;
-    uint64_t n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
-    size_t len = 0;
     st->created = (long long)time(NULL);
-    /* fallback id when Gemini sends no responseId */
-    cat(st->id, sizeof st->id, &len, "chatcmpl-seam", 13);
-    cat_hex(st->id, sizeof st->id, &len, (unsigned long long)st->created, 1);
-    cat_hex(st->id, sizeof st->id, &len, n & 0xffffff, 6);
+    fallback_id(st);
 
     int rc = -1;
     char resource[MAX_MODEL + 16];
@@ -1994,7 +2010,7 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     const char *method = !chat         ? ":batchEmbedContents"
                          : req->stream ? ":streamGenerateContent?alt=sse"
                                        : ":generateContent";
-    len = 0;
+    size_t len = 0;
     cat(path, sizeof path, &len, gp->prefix, strlen(gp->prefix));
     cat(path, sizeof path, &len, "/", 1);
     cat(path, sizeof path, &len, resource, strlen(resource));

@@ -467,22 +467,26 @@ int seam_gemini_response(void *state, const seam_call_req *req, const char *p, s
 
 /* ---- errors ---- */
 
-/* Copies string v decoded, lower-cased and cut to cap - 1 bytes. */
+/* ASCII upper case to lower, up to the NUL. */
+static void lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32);
+}
+
+/* The string v decoded, cut to cap - 1 bytes, lower-cased. */
 static void lower_copy(const seam_jdoc *d, seam_jv v, char *out, size_t cap)
 {
     seam_buf dec;
-    size_t n;
-    const char *s = seam_jstr(d, v, &n);
-    seam_buf_init(&dec, n + 1);
-    if (v->escaped) {
-        s = seam_jstr_decode(d, v, &dec) == 0 ? dec.data : "";
-        n = dec.len;
+    seam_buf_init(&dec, v->len);
+    size_t n = 0;
+    if (seam_jstr_decode(d, v, &dec) == 0) {
+        n = dec.len < cap - 1 ? dec.len : cap - 1;
+        memcpy(out, dec.data ? dec.data : "", n);
     }
-    size_t k = 0;
-    for (; k < cap - 1 && k < n && s[k]; k++)
-        out[k] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] + 32 : s[k]);
-    out[k] = '\0';
+    out[n] = '\0';
     seam_buf_free(&dec);
+    lower(out);
 }
 
 /* Gemini's {"error":{"code","message","status","details"}} -> OpenAI's. */
@@ -508,8 +512,8 @@ static void put_error(seam_jw *w, const seam_jdoc *d, int status, seam_jv err)
     else
         seam_jw_cstr(w, "the provider reported an error without a message");
     seam_jw_key(w, "type");
-    if (small_text(d, st, type, sizeof type) >= 0) {
-        lower_copy(d, st, type, sizeof type);
+    if (small_text(d, st, type, sizeof type) >= 0) { /* a status that fits */
+        lower(type);
         seam_jw_cstr(w, type);
     } else {
         seam_jw_cstr(w, seam_openai_error_type(status));

@@ -471,6 +471,12 @@ static void test_request_escapes_and_numbers(void **unused)
     if (b.rc) fail_msg("refused: %s", b.refuse);
     expect_jq(json_object_get(b.body, "generationConfig"), "{'temperature':0.5}", "duplicates");
     built_free(&b);
+    /* ... in the place of the first: that decides which refusal comes first */
+    build_text(p, jq("{'messages':[{'role':'user','content':'x'}],'foo':1,'bar':2,'foo':3}"), 0,
+               "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    assert_int_equal(b.rc, -1);
+    assert_non_null(strstr(b.refuse, "cannot take foo: "));
+    built_free(&b);
     seam_provider_gemini.destroy(p);
 }
 
@@ -520,15 +526,17 @@ static void test_schema_folds(void **unused)
     assert_non_null(strstr(b.raw, "\"minimum\":1.0"));
     built_free(&b);
 
-    /* a response schema keeps its order, names as they decode */
+    /* a response schema keeps its order, names as they decode (a repeated one
+     * where it came first) */
     build_text(p,
                jq("{'messages':[{'role':'user','content':'x'}],'response_format':{'type':"
                   "'json_schema','json_schema':{'name':'s','schema':{'type':'object',"
-                  "'properties':{'b\\u0061':{'type':'string'},'a':{'type':'string'}}}}}}"),
+                  "'properties':{'b\\u0061':{'type':'string'},'a':{'type':'string'},"
+                  "'ba':{'type':'integer'}}}}}}"),
                0, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
     if (b.rc) fail_msg("refused: %s", b.refuse);
     expect_jq(json_object_get(json_object_get(b.body, "generationConfig"), "responseSchema"),
-              "{'type':'OBJECT','properties':{'ba':{'type':'STRING'},'a':{'type':'STRING'}},"
+              "{'type':'OBJECT','properties':{'ba':{'type':'INTEGER'},'a':{'type':'STRING'}},"
               "'propertyOrdering':['ba','a']}",
               "responseSchema");
     built_free(&b);
