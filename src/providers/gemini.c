@@ -179,6 +179,8 @@ static int jstr_is(const seam_jdoc *d, seam_jv v, const char *s, size_t n)
 static int jstr_same(const seam_jdoc *d, seam_jv a, seam_jv b)
 {
     if (!seam_jis(a, SEAM_JSTRING) || !seam_jis(b, SEAM_JSTRING)) return 0;
+    if (!a->escaped && !b->escaped) /* the norm: the bytes tell */
+        return a->len == b->len && memcmp(seam_jraw(d, a), seam_jraw(d, b), a->len) == 0;
     if (a->escaped && !b->escaped) {
         seam_jv t = a;
         a = b;
@@ -400,19 +402,22 @@ typedef struct sview {
     int nullable; /* an Optional fold made it nullable: true */
 } sview;
 
-static sview view_of(seam_jv s)
+/* (Filled in place: a view is a few hundred bytes, of which few are used.) */
+static void view_init(sview *v, seam_jv s)
 {
-    sview v = {.n = 1};
-    v.layer[0] = s;
-    return v;
+    v->layer[0] = s;
+    v->n = 1;
+    v->nullable = 0;
 }
 
-static sview view_fold(const sview *v, const char *dropped, seam_jv extra)
+static void view_fold(sview *m, const sview *v, const char *dropped, seam_jv extra)
 {
-    sview m = *v;
-    m.layer[m.n] = extra;
-    m.hide[m.n++] = dropped;
-    return m;
+    memcpy(m->layer, v->layer, (size_t)v->n * sizeof v->layer[0]);
+    memcpy(m->hide, v->hide, (size_t)v->n * sizeof v->hide[0]);
+    m->n = v->n + 1;
+    m->nullable = v->nullable;
+    m->layer[v->n] = extra;
+    m->hide[v->n] = dropped;
 }
 
 /* A later fold dropped key from layer l. */
@@ -584,7 +589,8 @@ static int properties_keyword(xl *x, sout *o, seam_jv v, const at *where, int de
         }
         put_key_node(x, name);
         at a = at_key(where, name);
-        sview sv = view_of(sub);
+        sview sv;
+        view_init(&sv, sub);
         if (schema(x, &sv, &a, depth + 1, NULL)) return -1;
     }
     if (o->nprops) seam_jw_end(x->w); /* Gemini rejects empty properties */
@@ -666,13 +672,12 @@ static const char *const formats[] = {"enum", "date-time", "int32", "int64", "fl
 
 /* One keyword of a schema: written, or kept in o for the end.  Returns 0
  * or -1 after a refusal. */
-static int keyword(xl *x, sout *o, seam_jv key, seam_jv v, const at *where, int depth)
+static int keyword(xl *x, sout *o, const text *k, seam_jv v, const at *where, int depth)
 {
     const seam_jdoc *d = x->d;
-    text k = jtext(x, key);
     const struct keyword *kw = NULL;
     for (size_t i = 0; !kw && i < sizeof keywords / sizeof keywords[0]; i++)
-        if (text_is(&k, keywords[i].name)) kw = &keywords[i];
+        if (text_is(k, keywords[i].name)) kw = &keywords[i];
     if (!kw) return refuse(x, where, "not supported by Gemini's schema");
     switch (kw->kind) {
     case KW_DROP: return 0;
@@ -696,7 +701,8 @@ static int keyword(xl *x, sout *o, seam_jv key, seam_jv v, const at *where, int 
     case KW_ITEMS: {
         if (!seam_jis(v, SEAM_JOBJECT)) return refuse(x, where, "only one schema for all items");
         seam_jw_key(x->w, "items");
-        sview iv = view_of(v);
+        sview iv;
+        view_init(&iv, v);
         o->items = 1;
         return schema(x, &iv, where, depth + 1, NULL);
     }
@@ -769,7 +775,8 @@ static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
             if (!seam_jis(extra, SEAM_JOBJECT))
                 return refuse(x, &a, "only an allOf of one schema can be merged");
         }
-        sview m = view_fold(v, ref ? "$ref" : "allOf", extra);
+        sview m;
+        view_fold(&m, v, ref ? "$ref" : "allOf", extra);
         return schema(x, &m, where, depth + 1, props);
     }
 
@@ -800,7 +807,8 @@ static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
                 at a = at_index(&any_at, 0);
                 return refuse(x, &a, "a schema must be an object");
             }
-            sview m = view_fold(v, any_key, only);
+            sview m;
+            view_fold(&m, v, any_key, only);
             m.nullable |= o.nullable;
             return schema(x, &m, where, depth + 1, props);
         }
@@ -812,11 +820,12 @@ static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
         seam_jv k, val;
         seam_jobj_foreach(v->layer[l], k, val)
         {
-            if (!(val = first_member(d, v->layer[l], k)) || seam_jkey_is(d, k, "anyOf") ||
-                seam_jkey_is(d, k, "oneOf") || !view_visible(d, v, l, k))
+            text kt = jtext(x, k);
+            if (text_is(&kt, "anyOf") || text_is(&kt, "oneOf") ||
+                !(val = first_member(d, v->layer[l], k)) || !view_visible(d, v, l, k))
                 continue;
             at a = at_key(where, k);
-            if (keyword(x, &o, k, val, &a, depth)) return -1;
+            if (keyword(x, &o, &kt, val, &a, depth)) return -1;
         }
     }
     if (nbranches) {
@@ -828,7 +837,8 @@ static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
         {
             if (is_null_schema(d, b)) continue;
             at a = at_index(&any_at, k++);
-            sview bv = view_of(b);
+            sview bv;
+            view_init(&bv, b);
             if (schema(x, &bv, &a, depth + 1, NULL)) return -1;
         }
         seam_jw_end(x->w);
@@ -844,7 +854,8 @@ static int convert_schema(xl *x, seam_jv s, const at *where, int response, int *
 {
     x->defs = s;
     x->response = response;
-    sview v = view_of(s);
+    sview v;
+    view_init(&v, s);
     return schema(x, &v, where, 0, props);
 }
 
@@ -1798,9 +1809,9 @@ static int check_chat_members(xl *x, seam_jv root)
     seam_jv k, v;
     seam_jobj_foreach(root, k, v)
     {
-        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
         text key = jtext(x, k);
         if (text_in(&key, known, sizeof known / sizeof known[0])) continue;
+        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
         at f = at_key(NULL, k);
         if (text_is(&key, "logprobs")) {
             if (seam_jis(v, SEAM_JFALSE)) continue;
@@ -1875,9 +1886,9 @@ static int build_embeddings(xl *x, seam_jv root, gemini_state *st, const char *r
     seam_jv k, v;
     seam_jobj_foreach(root, k, v)
     {
-        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
         text key = jtext(x, k);
         if (text_in(&key, known, sizeof known / sizeof known[0])) continue;
+        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
         at f = at_key(NULL, k);
         return refuse(x, &f, "not translated to Gemini");
     }
