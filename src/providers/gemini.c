@@ -5,9 +5,12 @@
  * streamGenerateContent?alt=sse / batchEmbedContents call, and Gemini's
  * answers back into chat.completion JSON, chat.completion.chunk events ending
  * in [DONE], an embeddings list, or an OpenAI error body.  adapter.c does the
- * HTTP; this file only translates.  Requests are read and written with
- * jansson (the body is rebuilt anyway, so a tree costs little more than a
- * scan); answers are written straight into the output buffer.
+ * HTTP; this file builds requests and gemini_response.c translates what
+ * comes back.  Both parse a document once into a flat seam_jdoc and write
+ * the other side's JSON straight into the output with seam_jw while walking
+ * it: texts, numbers, data and schemas' values are copied as they were
+ * written, still escaped; only the few strings that must be looked inside
+ * (URLs, tool arguments and results, $ref, ids) are decoded.
  *
  * The model is part of the URL ({base}/v1beta/models/{model}:method), so each
  * call derives its target from the one made at create().  Model names are
@@ -64,22 +67,21 @@
  * totalTokenCount, cached_tokens = cachedContentTokenCount. */
 #include "providers/gemini_xlate.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
-#include "api/openai_error.h"
-#include "http/sse.h"
+#include "api/json_doc.h"
+#include "api/json_write.h"
 
 #define MAX_MODEL        128
-#define MAX_CANDIDATES   8   /* Gemini's candidateCount limit */
 #define MAX_EMBED_INPUTS 100 /* batchEmbedContents takes at most 100 requests */
 #define MAX_SCHEMA_DEPTH 32
-#define MAX_EVENT        (8u << 20) /* one Gemini stream event */
+#define MAX_LAYERS       (MAX_SCHEMA_DEPTH + 2) /* see sview */
 #define SKIP_SIGNATURE   "skip_thought_signature_validator"
 
 /* ---- the provider ---- */
@@ -150,63 +152,150 @@ fail:
     return -1;
 }
 
-/* ---- per-call state ---- */
-
-typedef struct choice_state {
-    int started;  /* the role has been sent */
-    int finished; /* a finish_reason has been sent */
-    int ncalls;   /* tool calls sent so far */
-} choice_state;
-
-typedef struct gemini_state {
-    long long created;
-    char id[160]; /* "chatcmpl-..." (JSON-safe: hex or a checked responseId) */
-    int have_response_id;
-    int include_usage;
-    int base64;     /* embeddings: encoding_format base64 */
-    size_t ninputs; /* embeddings: inputs sent */
-    /* stream */
-    seam_sse_reader sse;
-    int sse_ready;
-    choice_state choice[MAX_CANDIDATES];
-    json_t *usage; /* the last usageMetadata seen */
-    int failed;    /* an error event was passed on */
-} gemini_state;
-
-static void state_free(void *state)
-{
-    gemini_state *st = state;
-    if (st->sse_ready) seam_sse_reader_free(&st->sse);
-    json_decref(st->usage);
-    st->usage = NULL;
-}
-
-/* ---- small helpers ---- */
-
-static int str_eq(json_t *v, const char *s)
-{
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
-}
+/* ---- strings of the parsed request ---- */
 
 /* A member that is present and not null. */
-static json_t *member(json_t *obj, const char *key)
+static seam_jv member(const seam_jdoc *d, seam_jv obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_null(v) ? NULL : v;
+    seam_jv v = seam_jget(d, obj, key);
+    return seam_jnone(v) ? NULL : v;
 }
 
-static long long count_of(json_t *obj, const char *key)
+/* The string node v decodes to s[0..n). */
+static int jstr_is(const seam_jdoc *d, seam_jv v, const char *s, size_t n)
 {
-    json_t *v = json_object_get(obj, key);
-    if (json_is_integer(v)) return json_integer_value(v) > 0 ? json_integer_value(v) : 0;
-    if (json_is_real(v)) return json_real_value(v) > 0 ? (long long)json_real_value(v) : 0;
-    if (json_is_string(v)) return strtoll(json_string_value(v), NULL, 10); /* int64 as string */
+    size_t len;
+    const char *body = seam_jstr(d, v, &len);
+    if (!body || !v->escaped) return body && len == n && memcmp(body, s, n) == 0;
+    if (n >= len) return 0; /* an escape only shortens */
+    seam_buf dec;           /* escaped names are rare: decoding them may allocate */
+    seam_buf_init(&dec, len + 1);
+    int eq = seam_jstr_decode(d, v, &dec) == 0 && dec.len == n && memcmp(dec.data, s, n) == 0;
+    seam_buf_free(&dec);
+    return eq;
+}
+
+/* Two string nodes hold the same text (a key, an id, a function name). */
+static int jstr_same(const seam_jdoc *d, seam_jv a, seam_jv b)
+{
+    if (!seam_jis(a, SEAM_JSTRING) || !seam_jis(b, SEAM_JSTRING)) return 0;
+    if (!a->escaped && !b->escaped) /* the norm: the bytes tell */
+        return a->len == b->len && memcmp(seam_jraw(d, a), seam_jraw(d, b), a->len) == 0;
+    if (a->escaped && !b->escaped) {
+        seam_jv t = a;
+        a = b;
+        b = t;
+    }
+    size_t len;
+    const char *s = seam_jstr(d, a, &len);
+    if (!a->escaped) return jstr_is(d, b, s, len);
+    seam_buf dec;
+    seam_buf_init(&dec, len + 1);
+    int eq = seam_jstr_decode(d, a, &dec) == 0 && jstr_is(d, b, dec.data ? dec.data : "", dec.len);
+    seam_buf_free(&dec);
+    return eq;
+}
+
+/* A repeated key counts once, with its last value in the place of its
+ * first, as Python and JavaScript read JSON; the place decides the order of
+ * what is written and which refusal comes first.  For the member of obj
+ * whose key is k: that value, or NULL when an earlier member has that key. */
+static seam_jv first_member(const seam_jdoc *d, seam_jv obj, seam_jv k)
+{
+    for (seam_jv e = seam_jfirst(obj); e != k; e = seam_jnext(obj, e + 1))
+        if (jstr_same(d, e, k)) return NULL;
+    seam_jv v = k + 1;
+    for (seam_jv e = seam_jnext(obj, k + 1); e; e = seam_jnext(obj, e + 1))
+        if (jstr_same(d, e, k)) v = e + 1;
+    return v;
+}
+
+/* The last member of obj whose key decodes to s[0..n), or NULL. */
+static seam_jv get_n(const seam_jdoc *d, seam_jv obj, const char *s, size_t n)
+{
+    seam_jv k, v, found = NULL;
+    seam_jobj_foreach(obj, k, v)
+    {
+        if (jstr_is(d, k, s, n)) found = v;
+    }
+    return found;
+}
+
+/* A string's text: its bytes in the document when it holds no escape (the
+ * norm), else decoded into the translation's scratch buffer — valid until
+ * the next text is taken.  Raw text is also valid escaped JSON, so pieces of
+ * it are copied as they are. */
+typedef struct text {
+    const char *s;
+    size_t n;
+    int raw;
+} text;
+
+/* t is lit; most names differ in their first byte, which is compared first. */
+static int text_is(const text *t, const char *lit)
+{
+    return t->n && t->s[0] == lit[0] && strlen(lit) == t->n && memcmp(t->s, lit, t->n) == 0;
+}
+
+static int text_starts(const text *t, const char *lit)
+{
+    size_t n = strlen(lit);
+    return t->n >= n && memcmp(t->s, lit, n) == 0;
+}
+
+static int text_in(const text *t, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (text_is(t, names[i])) return 1;
     return 0;
 }
 
-static int dump_cb(const char *p, size_t n, void *ud)
+/* ---- where a refusal points ---- */
+
+/* A place in the request, printed only when something there is refused:
+ * a chain from the innermost step up, e.g. "messages" <- [2] <- ".content". */
+typedef struct at {
+    const struct at *up;
+    const char *name; /* printed as is: "messages", ".content" */
+    seam_jv key;      /* or a member's key: ".KEY" (just KEY at the top) */
+    size_t index;     /* or, when both are NULL: "[index]" */
+} at;
+
+static at at_name(const at *up, const char *name)
 {
-    return seam_buf_append(ud, p, n) ? -1 : 0;
+    return (at){up, name, NULL, 0};
+}
+
+static at at_key(const at *up, seam_jv key)
+{
+    return (at){up, NULL, key, 0};
+}
+
+static at at_index(const at *up, size_t i)
+{
+    return (at){up, NULL, NULL, i};
+}
+
+/* Prints a into buf[n..cap); returns the new length (at most cap - 1). */
+static size_t at_print(const seam_jdoc *d, const at *a, char *buf, size_t n, size_t cap)
+{
+    if (a->up) n = at_print(d, a->up, buf, n, cap);
+    int k;
+    if (a->name) {
+        k = snprintf(buf + n, cap - n, "%s", a->name);
+    } else if (a->key) {
+        seam_buf dec;
+        seam_buf_init(&dec, a->key->len);
+        seam_jstr_decode(d, a->key, &dec);
+        size_t max = a->up ? cap : 60; /* a top-level name is cut at 60 */
+        int len = (int)(dec.len < max ? dec.len : max);
+        k = snprintf(buf + n, cap - n, "%s%.*s", a->up ? "." : "", len, dec.data ? dec.data : "");
+        seam_buf_free(&dec);
+    } else {
+        k = snprintf(buf + n, cap - n, "[%zu]", a->index);
+    }
+    n += k > 0 ? (size_t)k : 0;
+    return n < cap ? n : cap - 1;
 }
 
 /* ---- request translation ---- */
@@ -214,515 +303,843 @@ static int dump_cb(const char *p, size_t n, void *ud)
 typedef struct xl {
     const seam_provider *p;
     const seam_call_req *req;
-    json_t *defs;   /* root of the schema being converted, for $ref */
+    const seam_jdoc *d;
+    seam_jw *w;
+    seam_buf tmp;   /* decoded text (see text) */
+    seam_jv defs;   /* root of the schema being converted, for $ref */
     int response;   /* converting a response schema */
+    int signatures; /* the model wants thought signatures (Gemini 3 and later) */
     int refused;    /* a refusal has been written */
-    char path[200]; /* the schema position being converted, for refusals */
+    int nomem;      /* a text could not be decoded */
 } xl;
 
-static int refuse(xl *x, const char *field, const char *fmt, ...)
+static int refuse(xl *x, const at *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int refuse(xl *x, const char *field, const char *fmt, ...)
+static int refuse(xl *x, const at *where, const char *fmt, ...)
 {
-    char why[160];
+    char field[200], why[160]; /* a path is cut at 199 bytes */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    at_print(x->d, where, field, 0, sizeof field);
     if (!x->refused) seam_adapter_refuse(x->p, x->req, field, why);
     x->refused = 1;
     return -1;
 }
 
-static size_t path_push(xl *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static size_t path_push(xl *x, const char *fmt, ...)
+/* The text of string node v (see text); empty, with nomem set, when it
+ * cannot be decoded. */
+static text jtext(xl *x, seam_jv v)
 {
-    size_t old = strlen(x->path);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(x->path + old, sizeof x->path - old, fmt, ap);
-    va_end(ap);
-    return old;
+    size_t n;
+    const char *body = seam_jstr(x->d, v, &n);
+    if (!body) return (text){"", 0, 1};
+    if (!v->escaped) return (text){body, n, 1};
+    seam_buf_reset(&x->tmp);
+    if (seam_jstr_decode(x->d, v, &x->tmp)) {
+        x->nomem = 1;
+        return (text){"", 0, 1};
+    }
+    return (text){x->tmp.data, x->tmp.len, 0};
 }
 
-static void path_pop(xl *x, size_t old)
+/* A string value of s[0..n), a piece of t. */
+static void put_piece(xl *x, const text *t, const char *s, size_t n)
 {
-    x->path[old] = '\0';
+    if (t->raw)
+        seam_jw_str_escaped(x->w, s, n);
+    else
+        seam_jw_str(x->w, s, n);
+}
+
+/* json_write.h takes keys as C strings; a member's key is copied still
+ * escaped: a string, then the ':' that makes it a key. */
+static void put_key_node(xl *x, seam_jv key)
+{
+    size_t n;
+    const char *body = seam_jstr(x->d, key, &n);
+    seam_jw_str_escaped(x->w, body, n);
+    if (!x->w->err) x->w->err = seam_buf_append(x->w->b, ":", 1);
+    x->w->after_key = 1;
+}
+
+/* json_write.h cannot take back what it wrote.  A tool's parameters are
+ * known to have no properties (and must be left out) only once converted,
+ * so they are written and then dropped: the writer is a plain value, and a
+ * copy of it with the buffer's length is all there is to restore. */
+typedef struct jw_mark {
+    seam_jw w;
+    size_t len;
+} jw_mark;
+
+static jw_mark jw_mark_now(const seam_jw *w)
+{
+    return (jw_mark){*w, w->b->len};
+}
+
+static void jw_rollback(seam_jw *w, const jw_mark *m)
+{
+    if (w->err) return; /* the error sticks */
+    *w = m->w;
+    w->b->len = m->len;
+    if (w->b->data) w->b->data[m->len] = '\0';
 }
 
 /* -- JSON Schema -> Gemini Schema -- */
 
-static json_t *schema(xl *x, json_t *s, int depth);
+/* A schema as the conversion sees it.  Folding a $ref, a single allOf or an
+ * Optional anyOf into a schema means "drop that keyword, add the members of
+ * the other schema it lacks"; instead of building that object, the view
+ * keeps the pieces as layers.  A member of layer l counts when no earlier
+ * layer still holds its key and no later fold dropped its key (hide[j]
+ * names the keyword fold j dropped from the layers before it). */
+typedef struct sview {
+    seam_jv layer[MAX_LAYERS]; /* objects */
+    const char *hide[MAX_LAYERS];
+    int n;
+    int nullable; /* an Optional fold made it nullable: true */
+} sview;
 
-static const char *gemini_type(const char *t)
+/* (Filled in place: a view is a few hundred bytes, of which few are used.) */
+static void view_init(sview *v, seam_jv s)
+{
+    v->layer[0] = s;
+    v->n = 1;
+    v->nullable = 0;
+}
+
+static void view_fold(sview *m, const sview *v, const char *dropped, seam_jv extra)
+{
+    memcpy(m->layer, v->layer, (size_t)v->n * sizeof v->layer[0]);
+    memcpy(m->hide, v->hide, (size_t)v->n * sizeof v->hide[0]);
+    m->n = v->n + 1;
+    m->nullable = v->nullable;
+    m->layer[v->n] = extra;
+    m->hide[v->n] = dropped;
+}
+
+/* A later fold dropped key from layer l. */
+static int hidden(const seam_jdoc *d, const sview *v, int l, seam_jv key, const char *lit)
+{
+    for (int j = l + 1; j < v->n; j++)
+        if (lit ? strcmp(v->hide[j], lit) == 0 : seam_jkey_is(d, key, v->hide[j])) return 1;
+    return 0;
+}
+
+/* The member key of the view, or NULL. */
+static seam_jv view_get(const seam_jdoc *d, const sview *v, const char *key)
+{
+    for (int l = 0; l < v->n; l++) {
+        seam_jv m = hidden(d, v, l, NULL, key) ? NULL : seam_jget(d, v->layer[l], key);
+        if (m) return m;
+    }
+    return NULL;
+}
+
+/* Does the member with this key of layer l count? */
+static int view_visible(const seam_jdoc *d, const sview *v, int l, seam_jv key)
+{
+    if (hidden(d, v, l, key, NULL)) return 0;
+    for (int e = 0; e < l; e++) {
+        seam_jv k, val;
+        seam_jobj_foreach(v->layer[e], k, val)
+        {
+            if (jstr_same(d, k, key) && !hidden(d, v, e, key, NULL)) return 0;
+        }
+    }
+    return 1;
+}
+
+/* What the keywords of one schema leave for its end: the members that
+ * depend on others, and what decides the default type. */
+typedef struct sout {
+    int type, items; /* written */
+    size_t nprops;   /* properties written */
+    seam_jv props;   /* their object, for propertyOrdering */
+    seam_jv enums, example, examples, ordering, nullable_v;
+    int enum_const; /* enums is const's one value */
+    int nullable;   /* a null type, enum value or anyOf branch */
+} sout;
+
+static int schema(xl *x, const sview *v, const at *where, int depth, int *props);
+
+static const char *gemini_type(const text *t)
 {
     static const char *const map[][2] = {
         {"string", "STRING"},   {"number", "NUMBER"}, {"integer", "INTEGER"},
         {"boolean", "BOOLEAN"}, {"array", "ARRAY"},   {"object", "OBJECT"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(t, map[i][0]) == 0) return map[i][1];
+        if (text_is(t, map[i][0])) return map[i][1];
     return NULL;
 }
 
 /* The schema a local $ref points at, or NULL after a refusal. */
-static json_t *resolve_ref(xl *x, json_t *ref)
+static seam_jv resolve_ref(xl *x, seam_jv ref, const at *where)
 {
-    const char *r = json_string_value(ref);
-    const char *name = NULL;
-    json_t *defs = NULL;
-    if (r && strncmp(r, "#/$defs/", 8) == 0) {
-        name = r + 8;
-        defs = json_object_get(x->defs, "$defs");
-    } else if (r && strncmp(r, "#/definitions/", 14) == 0) {
-        name = r + 14;
-        defs = json_object_get(x->defs, "definitions");
+    const seam_jdoc *d = x->d;
+    seam_jv target = NULL;
+    if (seam_jis(ref, SEAM_JSTRING)) {
+        text r = jtext(x, ref);
+        size_t skip = 0;
+        seam_jv defs = NULL;
+        if (text_starts(&r, "#/$defs/")) {
+            skip = 8;
+            defs = seam_jget(d, x->defs, "$defs");
+        } else if (text_starts(&r, "#/definitions/")) {
+            skip = 14;
+            defs = seam_jget(d, x->defs, "definitions");
+        }
+        if (skip && !memchr(r.s + skip, '/', r.n - skip))
+            target = get_n(d, defs, r.s + skip, r.n - skip);
     }
-    json_t *target = name && !strchr(name, '/') ? json_object_get(defs, name) : NULL;
-    if (!json_is_object(target)) {
-        refuse(x, x->path, "only local #/$defs/NAME references can be inlined");
+    if (!seam_jis(target, SEAM_JOBJECT)) {
+        refuse(x, where, "only local #/$defs/NAME references can be inlined");
         return NULL;
     }
     return target;
 }
 
-/* s with key removed and the members of extra it lacks added; NULL if out of memory. */
-static json_t *merged(json_t *s, const char *key, json_t *extra)
+/* {"type":"null"}, perhaps with a description. */
+static int is_null_schema(const seam_jdoc *d, seam_jv s)
 {
-    json_t *m = json_copy(s);
-    if (!m) return NULL;
-    json_object_del(m, key);
-    if (extra && json_object_update_missing(m, extra)) {
-        json_decref(m);
-        return NULL;
-    }
-    return m;
-}
-
-static int is_null_schema(json_t *s)
-{
-    return json_is_object(s) && str_eq(json_object_get(s, "type"), "null") &&
-           json_object_size(s) <= 2; /* {"type":"null"} perhaps with a description */
-}
-
-/* One keyword of a schema into out.  Returns 0 or -1 (refused / no memory). */
-static int keyword(xl *x, json_t *out, const char *key, json_t *v, int *nullable, int depth)
-{
-    static const char *const copied[] = {
-        "description", "title",         "pattern",       "default",          "example", "nullable",
-        "minItems",    "maxItems",      "minLength",     "maxLength",        "minimum", "maximum",
-        "required",    "minProperties", "maxProperties", "propertyOrdering",
-    };
-    static const char *const dropped[] = {
-        "$schema",
-        "$id",
-        "$comment",
-        "$anchor",
-        "$defs",
-        "definitions",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "additionalProperties",
-        "unevaluatedProperties",
-    };
-    static const char *const formats[] = {"enum", "date-time", "int32", "int64", "float", "double"};
-
-    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
-        if (strcmp(key, dropped[i]) == 0) return 0;
-    for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++)
-        if (strcmp(key, copied[i]) == 0) return json_object_set(out, key, v);
-
-    if (strcmp(key, "type") == 0) {
-        const char *t = NULL;
-        if (json_is_string(v)) {
-            t = json_string_value(v);
-        } else if (json_is_array(v)) {
-            size_t i, n = 0;
-            json_t *e;
-            json_array_foreach(v, i, e)
-            {
-                if (str_eq(e, "null"))
-                    *nullable = 1;
-                else if (json_is_string(e) && n++ == 0)
-                    t = json_string_value(e);
-            }
-            if (n > 1) return refuse(x, x->path, "a union of several types is not supported");
-        }
-        if (!t) return refuse(x, x->path, "must name a type other than null");
-        const char *g = gemini_type(t);
-        if (!g) return refuse(x, x->path, "unknown type '%.40s'", t);
-        return json_object_set_new(out, "type", json_string(g));
-    }
-    if (strcmp(key, "format") == 0) {
-        for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-            if (str_eq(v, formats[i])) return json_object_set(out, key, v);
-        return 0; /* an annotation Gemini does not know */
-    }
-    if (strcmp(key, "examples") == 0) {
-        if (json_array_size(v) && !json_object_get(out, "example"))
-            return json_object_set(out, "example", json_array_get(v, 0));
-        return 0;
-    }
-    if (strcmp(key, "enum") == 0 || strcmp(key, "const") == 0) {
-        json_t *vals = strcmp(key, "enum") == 0 ? v : NULL;
-        json_t *one = vals ? NULL : json_pack("[O]", v);
-        if (!vals) vals = one;
-        if (!json_is_array(vals)) return refuse(x, x->path, "must be an array");
-        json_t *e, *list = json_array();
-        size_t i;
-        json_array_foreach(vals, i, e)
-        {
-            if (json_is_null(e)) {
-                *nullable = 1;
-            } else if (json_is_string(e)) {
-                json_array_append(list, e);
-            } else {
-                json_decref(list);
-                json_decref(one);
-                return refuse(x, x->path, "Gemini takes only string enum values");
-            }
-        }
-        json_decref(one);
-        return json_object_set_new(out, "enum", list);
-    }
-    if (strcmp(key, "properties") == 0) {
-        if (!json_is_object(v)) return refuse(x, x->path, "must be an object");
-        json_t *props = json_object(), *order = json_array();
-        const char *name;
-        json_t *sub;
-        json_object_foreach(v, name, sub)
-        {
-            size_t old = path_push(x, ".%s", name);
-            json_t *g = schema(x, sub, depth + 1);
-            path_pop(x, old);
-            if (!g) {
-                json_decref(props);
-                json_decref(order);
-                return -1;
-            }
-            json_object_set_new(props, name, g);
-            json_array_append_new(order, json_string(name));
-        }
-        if (json_object_size(props)) {
-            json_object_set_new(out, "properties", props);
-            if (x->response && json_array_size(order) > 1 &&
-                !json_object_get(out, "propertyOrdering"))
-                json_object_set(out, "propertyOrdering", order);
-        } else {
-            json_decref(props);
-        }
-        json_decref(order);
-        return 0;
-    }
-    if (strcmp(key, "items") == 0) {
-        if (!json_is_object(v)) return refuse(x, x->path, "only one schema for all items");
-        json_t *g = schema(x, v, depth + 1);
-        return g ? json_object_set_new(out, "items", g) : -1;
-    }
-    return refuse(x, x->path, "not supported by Gemini's schema");
-}
-
-/* A new Gemini Schema for JSON Schema s; NULL after a refusal or out of memory. */
-static json_t *schema(xl *x, json_t *s, int depth)
-{
-    if (depth > MAX_SCHEMA_DEPTH) {
-        refuse(x, x->path, "nests deeper than %d levels (a recursive $ref?)", MAX_SCHEMA_DEPTH);
-        return NULL;
-    }
-    if (!json_is_object(s)) {
-        refuse(x, x->path, "a schema must be an object");
-        return NULL;
-    }
-
-    /* $ref and a single allOf are folded into s, then converted again */
-    json_t *ref = json_object_get(s, "$ref");
-    json_t *all = json_object_get(s, "allOf");
-    if (ref || all) {
-        json_t *extra;
-        if (ref) {
-            size_t old = path_push(x, ".$ref");
-            extra = resolve_ref(x, ref);
-            path_pop(x, old);
-        } else {
-            extra = json_array_size(all) == 1 ? json_array_get(all, 0) : NULL;
-            if (!json_is_object(extra)) {
-                size_t old = path_push(x, ".allOf");
-                refuse(x, x->path, "only an allOf of one schema can be merged");
-                path_pop(x, old);
-            }
-        }
-        if (!extra) return NULL;
-        json_t *m = merged(s, ref ? "$ref" : "allOf", extra);
-        json_t *g = m ? schema(x, m, depth + 1) : NULL;
-        json_decref(m);
-        return g;
-    }
-
-    json_t *any = json_object_get(s, "anyOf");
-    const char *any_key = "anyOf";
-    if (!any) {
-        any = json_object_get(s, "oneOf");
-        any_key = "oneOf";
-    } else if (json_object_get(s, "oneOf")) {
-        refuse(x, x->path, "anyOf and oneOf together are not supported");
-        return NULL;
-    }
-    int nullable = 0;
-    json_t *branches = NULL;
-    if (any) {
-        size_t old = path_push(x, ".%s", any_key);
-        if (!json_is_array(any)) {
-            refuse(x, x->path, "must be an array");
-            path_pop(x, old);
-            return NULL;
-        }
-        branches = json_array();
-        size_t i;
-        json_t *b;
-        json_array_foreach(any, i, b)
-        {
-            if (is_null_schema(b))
-                nullable = 1;
-            else
-                json_array_append(branches, b);
-        }
-        path_pop(x, old);
-        if (json_array_size(branches) == 1) { /* Optional[X]: X, nullable */
-            json_t *m = merged(s, any_key, json_array_get(branches, 0));
-            json_decref(branches);
-            if (m && nullable) json_object_set_new(m, "nullable", json_true());
-            json_t *g = m ? schema(x, m, depth + 1) : NULL;
-            json_decref(m);
-            return g;
-        }
-        if (!json_array_size(branches)) {
-            json_decref(branches);
-            refuse(x, x->path, "an anyOf of null alone is not supported");
-            return NULL;
-        }
-    }
-
-    json_t *out = json_object();
-    const char *key;
-    json_t *v;
-    json_object_foreach(s, key, v)
+    if (!seam_jis(s, SEAM_JOBJECT) || !seam_jstr_eq(d, seam_jget(d, s, "type"), "null")) return 0;
+    size_t n = 0;
+    seam_jv k, v;
+    seam_jobj_foreach(s, k, v)
     {
-        if (strcmp(key, "anyOf") == 0 || strcmp(key, "oneOf") == 0) continue;
-        size_t old = path_push(x, ".%s", key);
-        int rc = keyword(x, out, key, v, &nullable, depth);
-        path_pop(x, old);
-        if (rc) goto fail;
+        n += first_member(d, s, k) != NULL;
     }
-    if (branches) {
-        json_t *list = json_array();
-        size_t i;
-        json_t *b;
-        json_object_set_new(out, "anyOf", list);
-        json_array_foreach(branches, i, b)
-        {
-            size_t old = path_push(x, ".%s[%zu]", any_key, i);
-            json_t *g = schema(x, b, depth + 1);
-            path_pop(x, old);
-            if (!g) goto fail;
-            json_array_append_new(list, g);
-        }
-        json_decref(branches);
-        branches = NULL;
-    }
-    if (!json_object_get(out, "type") && !json_object_get(out, "anyOf")) {
-        if (json_object_get(out, "properties"))
-            json_object_set_new(out, "type", json_string("OBJECT"));
-        else if (json_object_get(out, "items"))
-            json_object_set_new(out, "type", json_string("ARRAY"));
-        else if (json_object_get(out, "enum"))
-            json_object_set_new(out, "type", json_string("STRING"));
-    }
-    if (nullable) json_object_set_new(out, "nullable", json_true());
-    return out;
-fail:
-    json_decref(branches);
-    json_decref(out);
-    return NULL;
+    return n <= 2;
 }
 
-/* Converts s found at field; NULL after a refusal. */
-static json_t *convert_schema(xl *x, json_t *s, const char *field, int response)
+static int type_keyword(xl *x, sout *o, seam_jv v, const at *where)
 {
-    snprintf(x->path, sizeof x->path, "%s", field);
+    const seam_jdoc *d = x->d;
+    seam_jv t = NULL;
+    if (seam_jis(v, SEAM_JSTRING)) {
+        t = v;
+    } else if (seam_jis(v, SEAM_JARRAY)) {
+        size_t i, n = 0;
+        seam_jv e;
+        seam_jarr_foreach(v, i, e)
+        {
+            if (seam_jstr_eq(d, e, "null"))
+                o->nullable = 1;
+            else if (seam_jis(e, SEAM_JSTRING) && n++ == 0)
+                t = e;
+        }
+        if (n > 1) return refuse(x, where, "a union of several types is not supported");
+    }
+    if (!t) return refuse(x, where, "must name a type other than null");
+    text tt = jtext(x, t);
+    const char *g = gemini_type(&tt);
+    if (!g) return refuse(x, where, "unknown type '%.*s'", tt.n < 40 ? (int)tt.n : 40, tt.s);
+    seam_jw_key(x->w, "type");
+    seam_jw_cstr(x->w, g);
+    o->type = 1;
+    return 0;
+}
+
+/* enum, or const as a one-value enum: strings only, null read as nullable.
+ * Checked here, written at the schema's end (the later of the two wins). */
+static int enum_keyword(xl *x, sout *o, seam_jv v, int is_const, const at *where)
+{
+    if (!is_const && !seam_jis(v, SEAM_JARRAY)) return refuse(x, where, "must be an array");
+    for (seam_jv e = is_const ? v : seam_jfirst(v); e; e = is_const ? NULL : seam_jnext(v, e)) {
+        if (seam_jis(e, SEAM_JNULL))
+            o->nullable = 1;
+        else if (!seam_jis(e, SEAM_JSTRING))
+            return refuse(x, where, "Gemini takes only string enum values");
+    }
+    o->enums = v;
+    o->enum_const = is_const;
+    return 0;
+}
+
+static void put_enum(xl *x, const sout *o)
+{
+    seam_jw_key(x->w, "enum");
+    seam_jw_arr(x->w);
+    size_t i;
+    seam_jv e;
+    if (o->enum_const) {
+        if (seam_jis(o->enums, SEAM_JSTRING)) seam_jw_value(x->w, x->d, o->enums);
+    } else {
+        seam_jarr_foreach(o->enums, i, e)
+        {
+            if (seam_jis(e, SEAM_JSTRING)) seam_jw_value(x->w, x->d, e);
+        }
+    }
+    seam_jw_end(x->w);
+}
+
+static int properties_keyword(xl *x, sout *o, seam_jv v, const at *where, int depth)
+{
+    if (!seam_jis(v, SEAM_JOBJECT)) return refuse(x, where, "must be an object");
+    seam_jv name, sub;
+    seam_jobj_foreach(v, name, sub)
+    {
+        if (!(sub = first_member(x->d, v, name))) continue;
+        if (!o->nprops++) {
+            seam_jw_key(x->w, "properties");
+            seam_jw_obj(x->w);
+        }
+        put_key_node(x, name);
+        at a = at_key(where, name);
+        sview sv;
+        view_init(&sv, sub);
+        if (schema(x, &sv, &a, depth + 1, NULL)) return -1;
+    }
+    if (o->nprops) seam_jw_end(x->w); /* Gemini rejects empty properties */
+    o->props = v;
+    return 0;
+}
+
+/* OpenAI's strict outputs keep the declaration order; Gemini keeps it when told. */
+static void put_property_ordering(xl *x, seam_jv props)
+{
+    seam_jv name, sub;
+    seam_jw_key(x->w, "propertyOrdering");
+    seam_jw_arr(x->w);
+    seam_jobj_foreach(props, name, sub)
+    {
+        if (first_member(x->d, props, name)) seam_jw_value(x->w, x->d, name);
+    }
+    seam_jw_end(x->w);
+}
+
+enum kw_kind {
+    KW_DROP,
+    KW_COPY,
+    KW_TYPE,
+    KW_FORMAT,
+    KW_ENUM,
+    KW_CONST,
+    KW_PROPERTIES,
+    KW_ITEMS,
+    KW_EXAMPLE,
+    KW_EXAMPLES,
+    KW_NULLABLE,
+    KW_ORDERING,
+};
+
+/* What becomes of each JSON Schema keyword; any other is refused. */
+static const struct keyword {
+    const char *name;
+    enum kw_kind kind;
+} keywords[] = {
+    {"type", KW_TYPE},
+    {"properties", KW_PROPERTIES},
+    {"items", KW_ITEMS},
+    {"description", KW_COPY},
+    {"required", KW_COPY},
+    {"enum", KW_ENUM},
+    {"const", KW_CONST},
+    {"format", KW_FORMAT},
+    {"title", KW_COPY},
+    {"pattern", KW_COPY},
+    {"default", KW_COPY},
+    {"example", KW_EXAMPLE},
+    {"examples", KW_EXAMPLES},
+    {"nullable", KW_NULLABLE},
+    {"minItems", KW_COPY},
+    {"maxItems", KW_COPY},
+    {"minLength", KW_COPY},
+    {"maxLength", KW_COPY},
+    {"minimum", KW_COPY},
+    {"maximum", KW_COPY},
+    {"minProperties", KW_COPY},
+    {"maxProperties", KW_COPY},
+    {"propertyOrdering", KW_ORDERING},
+    {"additionalProperties", KW_DROP},
+    {"$schema", KW_DROP},
+    {"$id", KW_DROP},
+    {"$comment", KW_DROP},
+    {"$anchor", KW_DROP},
+    {"$defs", KW_DROP},
+    {"definitions", KW_DROP},
+    {"deprecated", KW_DROP},
+    {"readOnly", KW_DROP},
+    {"writeOnly", KW_DROP},
+    {"unevaluatedProperties", KW_DROP},
+};
+
+/* The "format" values Gemini knows; others are annotations it would reject. */
+static const char *const formats[] = {"enum", "date-time", "int32", "int64", "float", "double"};
+
+/* One keyword of a schema: written, or kept in o for the end.  Returns 0
+ * or -1 after a refusal. */
+static int keyword(xl *x, sout *o, const text *k, seam_jv v, const at *where, int depth)
+{
+    const seam_jdoc *d = x->d;
+    const struct keyword *kw = NULL;
+    for (size_t i = 0; !kw && i < sizeof keywords / sizeof keywords[0]; i++)
+        if (text_is(k, keywords[i].name)) kw = &keywords[i];
+    if (!kw) return refuse(x, where, "not supported by Gemini's schema");
+    switch (kw->kind) {
+    case KW_DROP: return 0;
+    case KW_COPY:
+        seam_jw_key(x->w, kw->name);
+        seam_jw_value(x->w, d, v);
+        return 0;
+    case KW_TYPE: return type_keyword(x, o, v, where);
+    case KW_FORMAT:
+        if (seam_jis(v, SEAM_JSTRING)) {
+            text f = jtext(x, v);
+            if (text_in(&f, formats, sizeof formats / sizeof formats[0])) {
+                seam_jw_key(x->w, "format");
+                seam_jw_value(x->w, d, v);
+            }
+        }
+        return 0;
+    case KW_ENUM:
+    case KW_CONST: return enum_keyword(x, o, v, kw->kind == KW_CONST, where);
+    case KW_PROPERTIES: return properties_keyword(x, o, v, where, depth);
+    case KW_ITEMS: {
+        if (!seam_jis(v, SEAM_JOBJECT)) return refuse(x, where, "only one schema for all items");
+        seam_jw_key(x->w, "items");
+        sview iv;
+        view_init(&iv, v);
+        o->items = 1;
+        return schema(x, &iv, where, depth + 1, NULL);
+    }
+    case KW_EXAMPLE: o->example = v; return 0;
+    case KW_EXAMPLES: o->examples = v; return 0;
+    case KW_NULLABLE: o->nullable_v = v; return 0;
+    case KW_ORDERING: o->ordering = v; return 0;
+    }
+    return 0;
+}
+
+/* The members that depend on others, and the type a schema without one
+ * implies (Gemini needs it). */
+static void schema_end(xl *x, const sview *v, const sout *o, int branches)
+{
+    seam_jw *w = x->w;
+    const seam_jdoc *d = x->d;
+    if (o->enums) put_enum(x, o);
+    if (o->example) {
+        seam_jw_key(w, "example");
+        seam_jw_value(w, d, o->example);
+    } else if (seam_jis(o->examples, SEAM_JARRAY) && seam_jfirst(o->examples)) {
+        seam_jw_key(w, "example");
+        seam_jw_value(w, d, seam_jfirst(o->examples));
+    }
+    if (o->ordering) {
+        seam_jw_key(w, "propertyOrdering");
+        seam_jw_value(w, d, o->ordering);
+    } else if (x->response && o->nprops > 1) {
+        put_property_ordering(x, o->props);
+    }
+    if (o->nullable || v->nullable) {
+        seam_jw_key(w, "nullable");
+        seam_jw_bool(w, 1);
+    } else if (o->nullable_v) {
+        seam_jw_key(w, "nullable");
+        seam_jw_value(w, d, o->nullable_v);
+    }
+    if (!o->type && !branches) {
+        const char *t = o->nprops ? "OBJECT" : o->items ? "ARRAY" : o->enums ? "STRING" : NULL;
+        if (t) {
+            seam_jw_key(w, "type");
+            seam_jw_cstr(w, t);
+        }
+    }
+}
+
+/* Writes the Gemini Schema for the JSON Schema v; *props (may be NULL)
+ * says whether it got properties.  Returns 0 or -1 after a refusal. */
+static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
+{
+    const seam_jdoc *d = x->d;
+    if (depth > MAX_SCHEMA_DEPTH)
+        return refuse(x, where, "nests deeper than %d levels (a recursive $ref?)",
+                      MAX_SCHEMA_DEPTH);
+    if (!seam_jis(v->layer[0], SEAM_JOBJECT)) return refuse(x, where, "a schema must be an object");
+
+    /* $ref and a single allOf are folded in, then the whole converted again */
+    seam_jv ref = view_get(d, v, "$ref");
+    seam_jv all = view_get(d, v, "allOf");
+    if (ref || all) {
+        seam_jv extra;
+        if (ref) {
+            at a = at_name(where, ".$ref");
+            extra = resolve_ref(x, ref, &a);
+            if (!extra) return -1;
+        } else {
+            extra = seam_jis(all, SEAM_JARRAY) && seam_jcount(all) == 1 ? seam_jfirst(all) : NULL;
+            at a = at_name(where, ".allOf");
+            if (!seam_jis(extra, SEAM_JOBJECT))
+                return refuse(x, &a, "only an allOf of one schema can be merged");
+        }
+        sview m;
+        view_fold(&m, v, ref ? "$ref" : "allOf", extra);
+        return schema(x, &m, where, depth + 1, props);
+    }
+
+    const char *any_key = "anyOf";
+    seam_jv any = view_get(d, v, "anyOf");
+    if (!any) {
+        any = view_get(d, v, "oneOf");
+        any_key = "oneOf";
+    } else if (view_get(d, v, "oneOf")) {
+        return refuse(x, where, "anyOf and oneOf together are not supported");
+    }
+    at any_at = at_name(where, any_key[0] == 'a' ? ".anyOf" : ".oneOf");
+    sout o = {0};
+    size_t nbranches = 0;
+    if (any) {
+        if (!seam_jis(any, SEAM_JARRAY)) return refuse(x, &any_at, "must be an array");
+        seam_jv b, only = NULL;
+        size_t i;
+        seam_jarr_foreach(any, i, b)
+        {
+            if (is_null_schema(d, b))
+                o.nullable = 1;
+            else if (!nbranches++)
+                only = b;
+        }
+        if (nbranches == 1) { /* Optional[X]: X, nullable */
+            if (!seam_jis(only, SEAM_JOBJECT)) {
+                at a = at_index(&any_at, 0);
+                return refuse(x, &a, "a schema must be an object");
+            }
+            sview m;
+            view_fold(&m, v, any_key, only);
+            m.nullable |= o.nullable;
+            return schema(x, &m, where, depth + 1, props);
+        }
+        if (!nbranches) return refuse(x, where, "an anyOf of null alone is not supported");
+    }
+
+    seam_jw_obj(x->w);
+    for (int l = 0; l < v->n; l++) {
+        seam_jv k, val;
+        seam_jobj_foreach(v->layer[l], k, val)
+        {
+            text kt = jtext(x, k);
+            if (text_is(&kt, "anyOf") || text_is(&kt, "oneOf") ||
+                !(val = first_member(d, v->layer[l], k)) || !view_visible(d, v, l, k))
+                continue;
+            at a = at_key(where, k);
+            if (keyword(x, &o, &kt, val, &a, depth)) return -1;
+        }
+    }
+    if (nbranches) {
+        seam_jv b;
+        size_t i, k = 0;
+        seam_jw_key(x->w, "anyOf");
+        seam_jw_arr(x->w);
+        seam_jarr_foreach(any, i, b)
+        {
+            if (is_null_schema(d, b)) continue;
+            at a = at_index(&any_at, k++);
+            sview bv;
+            view_init(&bv, b);
+            if (schema(x, &bv, &a, depth + 1, NULL)) return -1;
+        }
+        seam_jw_end(x->w);
+    }
+    schema_end(x, v, &o, nbranches > 0);
+    seam_jw_end(x->w);
+    if (props) *props = o.nprops > 0;
+    return 0;
+}
+
+/* Writes the conversion of schema s, found at where.  Returns 0 or -1. */
+static int convert_schema(xl *x, seam_jv s, const at *where, int response, int *props)
+{
     x->defs = s;
     x->response = response;
-    json_t *g = schema(x, s, 0);
-    if (!g && !x->refused) refuse(x, field, "out of memory");
-    return g;
+    sview v;
+    view_init(&v, s);
+    return schema(x, &v, where, 0, props);
 }
 
 /* -- contents -- */
 
-/* Appends part (stolen) to the last content when it has role, else to a new one. */
-static int add_part(json_t *contents, const char *role, json_t *part)
-{
-    if (!part) return -1;
-    size_t n = json_array_size(contents);
-    json_t *last = n ? json_array_get(contents, n - 1) : NULL;
-    if (last && str_eq(json_object_get(last, "role"), role))
-        return json_array_append_new(json_object_get(last, "parts"), part);
-    return json_array_append_new(contents, json_pack("{s:s,s:[o]}", "role", role, "parts", part));
-}
+/* The contents array being written: consecutive parts of one role share a
+ * content, as Gemini wants turns to alternate. */
+typedef struct contents {
+    const char *role; /* of the open content, or NULL */
+    int count;        /* contents opened */
+    int calls;        /* functionCall parts in the open content */
+} contents;
 
-static json_t *text_part(const char *s, size_t n)
+/* Opens a part object of role, in the open content when it has that role,
+ * else in a new one.  The caller writes its members and closes it. */
+static void part_begin(xl *x, contents *c, const char *role)
 {
-    return json_pack("{s:s%}", "text", s, n);
-}
-
-/* The text of a content that must be text: a string or an array of text
- * (or refusal) parts, joined.  Returns a new string or NULL after a refusal. */
-static json_t *content_text(xl *x, json_t *content, const char *field)
-{
-    if (!content || json_is_string(content))
-        return json_string(content ? json_string_value(content) : "");
-    if (!json_is_array(content)) {
-        refuse(x, field, "must be a string or an array of parts");
-        return NULL;
-    }
-    seam_buf b;
-    seam_buf_init(&b, SIZE_MAX / 2);
-    size_t i;
-    json_t *part;
-    json_array_foreach(content, i, part)
-    {
-        json_t *type = json_object_get(part, "type");
-        json_t *t = json_object_get(part, str_eq(type, "refusal") ? "refusal" : "text");
-        if ((!str_eq(type, "text") && !str_eq(type, "refusal")) || !json_is_string(t)) {
-            char f[96];
-            snprintf(f, sizeof f, "%s[%zu]", field, i);
-            seam_buf_free(&b);
-            refuse(x, f, "only text parts are possible here");
-            return NULL;
+    seam_jw *w = x->w;
+    if (!c->role || strcmp(c->role, role) != 0) {
+        if (c->role) {
+            seam_jw_end(w); /* parts */
+            seam_jw_end(w); /* content */
         }
-        seam_buf_append(&b, json_string_value(t), json_string_length(t));
+        seam_jw_obj(w);
+        seam_jw_key(w, "role");
+        seam_jw_cstr(w, role);
+        seam_jw_key(w, "parts");
+        seam_jw_arr(w);
+        c->role = role;
+        c->count++;
+        c->calls = 0;
     }
-    json_t *s = json_stringn(b.data ? b.data : "", b.len);
-    seam_buf_free(&b);
-    return s;
+    seam_jw_obj(w);
 }
 
-static const char *ext_mime(const char *url)
+static void contents_close(xl *x, contents *c)
+{
+    if (c->role) {
+        seam_jw_end(x->w);
+        seam_jw_end(x->w);
+    }
+    c->role = NULL;
+}
+
+/* {"text": s} with s a string node, copied as written. */
+static void text_part(xl *x, contents *c, const char *role, seam_jv s)
+{
+    part_begin(x, c, role);
+    seam_jw_key(x->w, "text");
+    seam_jw_value(x->w, x->d, s);
+    seam_jw_end(x->w);
+}
+
+/* The text of a text or refusal part, or NULL. */
+static seam_jv part_text(const seam_jdoc *d, seam_jv part)
+{
+    seam_jv type = seam_jget(d, part, "type");
+    int refusal = seam_jstr_eq(d, type, "refusal");
+    if (!refusal && !seam_jstr_eq(d, type, "text")) return NULL;
+    seam_jv t = seam_jget(d, part, refusal ? "refusal" : "text");
+    return seam_jis(t, SEAM_JSTRING) ? t : NULL;
+}
+
+/* Checks a content that must be text: absent, a string, or an array of text
+ * (or refusal) parts to be joined.  Returns 0 or -1 after a refusal. */
+static int check_text(xl *x, seam_jv content, const at *where)
+{
+    if (!content || seam_jis(content, SEAM_JSTRING)) return 0;
+    if (!seam_jis(content, SEAM_JARRAY))
+        return refuse(x, where, "must be a string or an array of parts");
+    size_t i;
+    seam_jv part;
+    seam_jarr_foreach(content, i, part)
+    {
+        if (!part_text(x->d, part)) {
+            at a = at_index(where, i);
+            return refuse(x, &a, "only text parts are possible here");
+        }
+    }
+    return 0;
+}
+
+/* The length of a checked text content, still escaped: 0 only when empty. */
+static size_t text_length(const seam_jdoc *d, seam_jv content)
+{
+    if (seam_jis(content, SEAM_JSTRING)) return content->len - 2;
+    size_t i, n = 0;
+    seam_jv part;
+    seam_jarr_foreach(content, i, part)
+    {
+        n += part_text(d, part)->len - 2;
+    }
+    return n;
+}
+
+/* A checked text content as one string: escaped texts join into one. */
+static void put_text_content(xl *x, seam_jv content)
+{
+    if (seam_jis(content, SEAM_JSTRING)) {
+        seam_jw_value(x->w, x->d, content);
+        return;
+    }
+    size_t i, n;
+    seam_jv part;
+    seam_jw_str_begin(x->w);
+    seam_jarr_foreach(content, i, part)
+    {
+        const char *s = seam_jstr(x->d, part_text(x->d, part), &n);
+        seam_jw_str_add_escaped(x->w, s, n);
+    }
+    seam_jw_str_end(x->w);
+}
+
+/* The MIME type a URL's or file name's extension tells, or NULL. */
+static const char *ext_mime(const char *url, size_t n)
 {
     static const char *const map[][2] = {
         {"png", "image/png"},       {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"},
         {"webp", "image/webp"},     {"heic", "image/heic"}, {"heif", "image/heif"},
         {"pdf", "application/pdf"},
     };
-    const char *host = strstr(url, "://");
-    const char *path = host ? strchr(host + 3, '/') : url;
+    const char *end = url + n;
+    const char *host = memmem(url, n, "://", 3);
+    const char *path = host ? memchr(host + 3, '/', (size_t)(end - host - 3)) : url;
     if (!path) return NULL;
-    size_t n = strcspn(path, "?#");
+    size_t plen = 0;
+    while (path + plen < end && path[plen] != '?' && path[plen] != '#')
+        plen++;
     const char *dot = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < plen; i++) {
         if (path[i] == '.') dot = path + i + 1;
         if (path[i] == '/') dot = NULL;
     }
     if (!dot) return NULL;
-    size_t elen = (size_t)(path + n - dot);
+    size_t elen = (size_t)(path + plen - dot);
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strlen(map[i][0]) == elen && strncasecmp(dot, map[i][0], elen) == 0) return map[i][1];
     return NULL;
 }
 
-/* {"inlineData":...} from a base64 data: URL, or NULL after a refusal. */
-static json_t *data_url_part(xl *x, const char *url, const char *field)
+/* {"inlineData":{"mimeType":mime,"data":data}} with data a string node. */
+static void inline_part(xl *x, contents *c, const char *mime, seam_jv data)
 {
-    const char *comma = strchr(url, ',');
-    if (strncmp(url, "data:", 5) != 0 || !comma) {
-        refuse(x, field, "not a data: URL");
-        return NULL;
-    }
-    const char *meta = url + 5;
-    size_t mlen = (size_t)(comma - meta);
-    if (mlen < 7 || memcmp(comma - 7, ";base64", 7) != 0) {
-        refuse(x, field, "only base64 data: URLs can be sent inline");
-        return NULL;
-    }
-    size_t tlen = strcspn(meta, ";,");
-    if (!tlen || !comma[1]) {
-        refuse(x, field, "the data: URL has no media type or no data");
-        return NULL;
-    }
-    return json_pack("{s:{s:s%,s:s}}", "inlineData", "mimeType", meta, tlen, "data", comma + 1);
+    seam_jw *w = x->w;
+    part_begin(x, c, "user");
+    seam_jw_key(w, "inlineData");
+    seam_jw_obj(w);
+    seam_jw_key(w, "mimeType");
+    seam_jw_cstr(w, mime);
+    seam_jw_key(w, "data");
+    seam_jw_value(w, x->d, data);
+    seam_jw_end(w);
+    seam_jw_end(w);
 }
 
-/* One part of a user message; NULL after a refusal. */
-static json_t *user_part(xl *x, json_t *part, const char *field)
+/* inlineData from a base64 data: URL (a string node).  Returns 0 or -1. */
+static int data_url_part(xl *x, contents *c, seam_jv v, const at *where)
 {
-    char f[128];
-    json_t *type = json_object_get(part, "type");
-    if (str_eq(type, "text")) {
-        json_t *t = json_object_get(part, "text");
-        if (!json_is_string(t)) {
-            snprintf(f, sizeof f, "%s.text", field);
-            refuse(x, f, "must be a string");
-            return NULL;
-        }
-        return text_part(json_string_value(t), json_string_length(t));
+    text url = jtext(x, v);
+    const char *comma = memchr(url.s, ',', url.n);
+    if (!text_starts(&url, "data:") || !comma) return refuse(x, where, "not a data: URL");
+    const char *meta = url.s + 5;
+    size_t mlen = (size_t)(comma - meta);
+    if (mlen < 7 || memcmp(comma - 7, ";base64", 7) != 0)
+        return refuse(x, where, "only base64 data: URLs can be sent inline");
+    size_t tlen = 0;
+    while (meta[tlen] != ';' && meta[tlen] != ',')
+        tlen++;
+    const char *data = comma + 1;
+    size_t dlen = (size_t)(url.s + url.n - data);
+    if (!tlen || !dlen) return refuse(x, where, "the data: URL has no media type or no data");
+    seam_jw *w = x->w;
+    part_begin(x, c, "user");
+    seam_jw_key(w, "inlineData");
+    seam_jw_obj(w);
+    seam_jw_key(w, "mimeType");
+    put_piece(x, &url, meta, tlen);
+    seam_jw_key(w, "data");
+    put_piece(x, &url, data, dlen);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    return 0;
+}
+
+static int image_part(xl *x, contents *c, seam_jv iu, const at *where)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv url = seam_jis(iu, SEAM_JSTRING) ? iu : seam_jget(d, iu, "url");
+    at a = at_name(where, ".image_url.url");
+    if (!seam_jis(url, SEAM_JSTRING)) return refuse(x, &a, "must be a string");
+    if (seam_jstr_prefix(d, url, "data:")) return data_url_part(x, c, url, &a);
+    if (!seam_jstr_prefix(d, url, "https://") && !seam_jstr_prefix(d, url, "http://"))
+        return refuse(x, &a, "must be an http(s) or data: URL");
+    text t = jtext(x, url);
+    const char *mime = ext_mime(t.s, t.n);
+    if (!mime || strncmp(mime, "image/", 6) != 0)
+        return refuse(x, &a, "the image type cannot be told from the URL; send a data: URL");
+    seam_jw *w = x->w;
+    part_begin(x, c, "user");
+    seam_jw_key(w, "fileData");
+    seam_jw_obj(w);
+    seam_jw_key(w, "mimeType");
+    seam_jw_cstr(w, mime);
+    seam_jw_key(w, "fileUri");
+    seam_jw_value(w, d, url);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    return 0;
+}
+
+static int audio_part(xl *x, contents *c, seam_jv audio, const at *where)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv data = seam_jget(d, audio, "data");
+    seam_jv fmt = seam_jget(d, audio, "format");
+    const char *mime = seam_jstr_eq(d, fmt, "wav")   ? "audio/wav"
+                       : seam_jstr_eq(d, fmt, "mp3") ? "audio/mp3"
+                                                     : NULL;
+    at a = at_name(where, ".input_audio");
+    if (!seam_jis(data, SEAM_JSTRING) || !mime)
+        return refuse(x, &a, "needs base64 data and format wav or mp3");
+    inline_part(x, c, mime, data);
+    return 0;
+}
+
+static int file_part(xl *x, contents *c, seam_jv file, const at *where)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv data = seam_jget(d, file, "file_data");
+    seam_jv name = seam_jget(d, file, "filename");
+    at a = at_name(where, ".file");
+    if (!seam_jis(data, SEAM_JSTRING))
+        return refuse(x, &a,
+                      "only file_data can be sent to Gemini (a file_id means nothing there)");
+    if (seam_jstr_prefix(d, data, "data:")) return data_url_part(x, c, data, &a);
+    const char *mime = NULL;
+    if (seam_jis(name, SEAM_JSTRING)) {
+        text t = jtext(x, name);
+        mime = ext_mime(t.s, t.n);
     }
-    if (str_eq(type, "image_url")) {
-        json_t *iu = json_object_get(part, "image_url");
-        const char *url = json_string_value(json_is_string(iu) ? iu : json_object_get(iu, "url"));
-        snprintf(f, sizeof f, "%s.image_url.url", field);
-        if (!url) {
-            refuse(x, f, "must be a string");
-            return NULL;
-        }
-        if (strncmp(url, "data:", 5) == 0) return data_url_part(x, url, f);
-        if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) {
-            const char *mime = ext_mime(url);
-            if (!mime || strncmp(mime, "image/", 6) != 0) {
-                refuse(x, f, "the image type cannot be told from the URL; send a data: URL");
-                return NULL;
-            }
-            return json_pack("{s:{s:s,s:s}}", "fileData", "mimeType", mime, "fileUri", url);
-        }
-        refuse(x, f, "must be an http(s) or data: URL");
-        return NULL;
+    if (!mime) return refuse(x, &a, "send file_data as a data: URL so its type is known");
+    inline_part(x, c, mime, data);
+    return 0;
+}
+
+/* One part of a user message.  Returns 0 or -1 after a refusal. */
+static int user_part(xl *x, contents *c, seam_jv part, const at *where)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv type = seam_jget(d, part, "type");
+    if (seam_jstr_eq(d, type, "text")) {
+        seam_jv t = seam_jget(d, part, "text");
+        at a = at_name(where, ".text");
+        if (!seam_jis(t, SEAM_JSTRING)) return refuse(x, &a, "must be a string");
+        text_part(x, c, "user", t);
+        return 0;
     }
-    if (str_eq(type, "input_audio")) {
-        json_t *a = json_object_get(part, "input_audio");
-        const char *data = json_string_value(json_object_get(a, "data"));
-        json_t *fmt = json_object_get(a, "format");
-        const char *mime = str_eq(fmt, "wav")   ? "audio/wav"
-                           : str_eq(fmt, "mp3") ? "audio/mp3"
-                                                : NULL;
-        snprintf(f, sizeof f, "%s.input_audio", field);
-        if (!data || !mime) {
-            refuse(x, f, "needs base64 data and format wav or mp3");
-            return NULL;
-        }
-        return json_pack("{s:{s:s,s:s}}", "inlineData", "mimeType", mime, "data", data);
+    if (seam_jstr_eq(d, type, "image_url"))
+        return image_part(x, c, seam_jget(d, part, "image_url"), where);
+    if (seam_jstr_eq(d, type, "input_audio"))
+        return audio_part(x, c, seam_jget(d, part, "input_audio"), where);
+    if (seam_jstr_eq(d, type, "file")) return file_part(x, c, seam_jget(d, part, "file"), where);
+    at a = at_name(where, ".type");
+    text t = seam_jis(type, SEAM_JSTRING) ? jtext(x, type) : (text){"?", 1, 1};
+    return refuse(x, &a, "part type '%.*s' has no Gemini equivalent", t.n < 32 ? (int)t.n : 32,
+                  t.s);
+}
+
+static int user_message(xl *x, contents *c, seam_jv content, const at *where)
+{
+    if (seam_jis(content, SEAM_JSTRING)) {
+        if (content->len > 2) text_part(x, c, "user", content);
+        return 0;
     }
-    if (str_eq(type, "file")) {
-        json_t *file = json_object_get(part, "file");
-        const char *data = json_string_value(json_object_get(file, "file_data"));
-        const char *name = json_string_value(json_object_get(file, "filename"));
-        snprintf(f, sizeof f, "%s.file", field);
-        if (!data) {
-            refuse(x, f, "only file_data can be sent to Gemini (a file_id means nothing there)");
-            return NULL;
-        }
-        if (strncmp(data, "data:", 5) == 0) return data_url_part(x, data, f);
-        const char *mime = name ? ext_mime(name) : NULL;
-        if (!mime) {
-            refuse(x, f, "send file_data as a data: URL so its type is known");
-            return NULL;
-        }
-        return json_pack("{s:{s:s,s:s}}", "inlineData", "mimeType", mime, "data", data);
+    if (!seam_jis(content, SEAM_JARRAY))
+        return refuse(x, where, "must be a string or an array of parts");
+    size_t j;
+    seam_jv part;
+    seam_jarr_foreach(content, j, part)
+    {
+        at a = at_index(where, j);
+        if (user_part(x, c, part, &a)) return -1;
     }
-    snprintf(f, sizeof f, "%s.type", field);
-    refuse(x, f, "part type '%.32s' has no Gemini equivalent",
-           json_is_string(type) ? json_string_value(type) : "?");
-    return NULL;
+    return 0;
 }
 
 /* Does the model name a Gemini 3 or later, which demands thought signatures? */
@@ -735,436 +1152,630 @@ static int wants_signatures(const char *model)
     return end != model + 7 && major >= 3;
 }
 
-/* The function a tool result answers: the name of the earlier assistant tool
- * call with this id, else the name inside an id we made. */
-static const char *call_name(json_t *messages, size_t before, const char *id)
+static int blank(const text *t)
 {
-    for (size_t k = before; k-- > 0;) {
-        json_t *m = json_array_get(messages, k);
-        if (!str_eq(json_object_get(m, "role"), "assistant")) continue;
-        size_t j;
-        json_t *tc;
-        json_array_foreach(json_object_get(m, "tool_calls"), j, tc)
-        {
-            if (str_eq(json_object_get(tc, "id"), id)) {
-                json_t *name = json_object_get(json_object_get(tc, "function"), "name");
-                if (json_is_string(name)) return json_string_value(name);
-            }
-        }
-    }
-    if (strncmp(id, "call_", 5) == 0) {
-        const char *p = id + 5;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (p > id + 5 && *p == '_' && p[1]) return p + 1;
-    }
-    return NULL;
+    for (size_t i = 0; i < t->n; i++)
+        if (!strchr(" \t\r\n", t->s[i]) || !t->s[i]) return 0;
+    return 1;
 }
 
-static int assistant_message(xl *x, json_t *m, size_t i, json_t *contents)
+/* An assistant's tool call as a functionCall part.  Its arguments, a JSON
+ * text inside a string, are decoded and parsed to check they hold an
+ * object, which is then copied as it stands. */
+static int replay_call(xl *x, contents *c, seam_jv tc, const at *where)
 {
-    char f[128];
-    json_t *audio = member(m, "audio");
-    if (audio) {
-        snprintf(f, sizeof f, "messages[%zu].audio", i);
-        return refuse(x, f, "audio replies cannot be replayed to Gemini");
-    }
-    json_t *content = member(m, "content");
-    if (content) {
-        snprintf(f, sizeof f, "messages[%zu].content", i);
-        json_t *t = content_text(x, content, f);
-        if (!t) return -1;
-        if (json_string_length(t)) {
-            if (add_part(contents, "model", json_pack("{s:o}", "text", t))) return -1;
-        } else {
-            json_decref(t);
-        }
-    }
-    json_t *refusal = member(m, "refusal");
-    if (json_is_string(refusal) && json_string_length(refusal) && !content &&
-        add_part(contents, "model", json_pack("{s:O}", "text", refusal)))
-        return -1;
-    json_t *calls = member(m, "tool_calls");
-    if (calls && !json_is_array(calls)) {
-        snprintf(f, sizeof f, "messages[%zu].tool_calls", i);
-        return refuse(x, f, "must be an array");
-    }
-    size_t j;
-    json_t *tc;
-    json_array_foreach(calls, j, tc)
-    {
-        json_t *fn = json_object_get(tc, "function");
-        json_t *name = json_object_get(fn, "name");
-        json_t *type = member(tc, "type");
-        snprintf(f, sizeof f, "messages[%zu].tool_calls[%zu]", i, j);
-        if ((type && !str_eq(type, "function")) || !json_is_string(name))
-            return refuse(x, f, "only function calls with a name can be replayed");
-        const char *a = json_string_value(json_object_get(fn, "arguments"));
-        json_t *args;
-        if (!a || !a[strspn(a, " \t\r\n")]) {
-            args = json_object();
-        } else {
-            args = json_loads(a, 0, NULL);
-            if (!json_is_object(args)) {
-                json_decref(args);
-                snprintf(f, sizeof f, "messages[%zu].tool_calls[%zu].function.arguments", i, j);
-                return refuse(x, f, "must be a JSON object for Gemini");
-            }
-        }
-        json_t *part = json_pack("{s:{s:O,s:o}}", "functionCall", "name", name, "args", args);
-        json_t *sig = json_object_get(
-            json_object_get(json_object_get(tc, "extra_content"), "google"), "thought_signature");
-        if (part && json_is_string(sig)) json_object_set(part, "thoughtSignature", sig);
-        if (add_part(contents, "model", part)) return -1;
-    }
-    return 0;
-}
-
-static int tool_message(xl *x, json_t *messages, json_t *m, size_t i, json_t *contents)
-{
-    char f[128];
-    const char *id = json_string_value(json_object_get(m, "tool_call_id"));
-    snprintf(f, sizeof f, "messages[%zu].tool_call_id", i);
-    if (!id) return refuse(x, f, "must be a string");
-    const char *name = call_name(messages, i, id);
-    if (!name) return refuse(x, f, "no earlier assistant tool call has this id");
-    snprintf(f, sizeof f, "messages[%zu].content", i);
-    json_t *t = content_text(x, json_object_get(m, "content"), f);
-    if (!t) return -1;
-    json_t *parsed = json_loadb(json_string_value(t), json_string_length(t), 0, NULL);
-    json_t *value = t;
-    if (json_is_object(parsed)) {
-        value = parsed;
-        json_decref(t);
-    } else {
-        json_decref(parsed);
-    }
-    return add_part(contents, "user",
-                    json_pack("{s:{s:s,s:{s:o}}}", "functionResponse", "name", name, "response",
-                              "content", value));
-}
-
-/* messages -> contents and systemInstruction. */
-static int messages_to_contents(xl *x, json_t *messages, json_t *g)
-{
-    if (!json_is_array(messages) || !json_array_size(messages))
-        return refuse(x, "messages", "must be a non-empty array");
-    json_t *contents = json_array();
-    json_t *system = json_array();
-    json_object_set_new(g, "contents", contents);
-    char f[96];
-    size_t i;
-    json_t *m;
-    json_array_foreach(messages, i, m)
-    {
-        json_t *role = json_object_get(m, "role");
-        snprintf(f, sizeof f, "messages[%zu].content", i);
-        json_t *content = member(m, "content");
-        if (str_eq(role, "system") || str_eq(role, "developer")) {
-            json_t *t = content_text(x, content, f);
-            if (!t) goto fail;
-            if (json_string_length(t))
-                json_array_append_new(system, json_pack("{s:o}", "text", t));
-            else
-                json_decref(t);
-        } else if (str_eq(role, "user")) {
-            if (json_is_string(content)) {
-                if (json_string_length(content) &&
-                    add_part(contents, "user", json_pack("{s:O}", "text", content)))
-                    goto fail;
-            } else if (json_is_array(content)) {
-                size_t j;
-                json_t *part;
-                json_array_foreach(content, j, part)
-                {
-                    char pf[96];
-                    snprintf(pf, sizeof pf, "messages[%zu].content[%zu]", i, j);
-                    json_t *gp = user_part(x, part, pf);
-                    if (!gp || add_part(contents, "user", gp)) goto fail;
-                }
-            } else {
-                refuse(x, f, "must be a string or an array of parts");
-                goto fail;
-            }
-        } else if (str_eq(role, "assistant")) {
-            if (assistant_message(x, m, i, contents)) goto fail;
-        } else if (str_eq(role, "tool")) {
-            if (tool_message(x, messages, m, i, contents)) goto fail;
-        } else {
-            snprintf(f, sizeof f, "messages[%zu].role", i);
-            refuse(x, f, "role '%.24s' has no Gemini equivalent (use tool messages)",
-                   json_is_string(role) ? json_string_value(role) : "?");
-            goto fail;
-        }
-    }
-    if (!json_array_size(contents)) {
-        refuse(x, "messages", "Gemini needs at least one user or assistant message with content");
-        goto fail;
-    }
-    if (wants_signatures(x->req->model)) {
-        json_t *c;
-        json_array_foreach(contents, i, c)
-        {
-            size_t j;
-            json_t *part;
-            json_array_foreach(json_object_get(c, "parts"), j, part)
-            {
-                if (!json_object_get(part, "functionCall")) continue;
-                if (!json_object_get(part, "thoughtSignature"))
-                    json_object_set_new(part, "thoughtSignature", json_string(SKIP_SIGNATURE));
-                break; /* only a turn's first call carries one */
+    const seam_jdoc *d = x->d;
+    seam_jv fn = seam_jget(d, tc, "function");
+    seam_jv name = seam_jget(d, fn, "name");
+    seam_jv type = member(d, tc, "type");
+    if ((type && !seam_jstr_eq(d, type, "function")) || !seam_jis(name, SEAM_JSTRING))
+        return refuse(x, where, "only function calls with a name can be replayed");
+    seam_jv a = seam_jget(d, fn, "arguments");
+    seam_jdoc args = {0};
+    seam_jv obj = NULL;
+    if (seam_jis(a, SEAM_JSTRING)) {
+        text t = jtext(x, a);
+        if (!blank(&t)) {
+            if (seam_jdoc_parse(&args, t.s, t.n, NULL) == 0) obj = seam_jroot(&args);
+            if (!seam_jis(obj, SEAM_JOBJECT)) {
+                seam_jdoc_free(&args);
+                at f = at_name(where, ".function.arguments");
+                return refuse(x, &f, "must be a JSON object for Gemini");
             }
         }
     }
-    if (json_array_size(system))
-        json_object_set_new(g, "systemInstruction", json_pack("{s:o}", "parts", system));
+    seam_jw *w = x->w;
+    part_begin(x, c, "model");
+    seam_jw_key(w, "functionCall");
+    seam_jw_obj(w);
+    seam_jw_key(w, "name");
+    seam_jw_value(w, d, name);
+    seam_jw_key(w, "args");
+    if (obj)
+        seam_jw_value(w, &args, obj);
     else
-        json_decref(system);
+        seam_jw_raw(w, "{}", 2);
+    seam_jw_end(w);
+    seam_jdoc_free(&args);
+    seam_jv sig = seam_jget(d, seam_jget(d, seam_jget(d, tc, "extra_content"), "google"),
+                            "thought_signature");
+    if (seam_jis(sig, SEAM_JSTRING)) {
+        seam_jw_key(w, "thoughtSignature");
+        seam_jw_value(w, d, sig);
+    } else if (x->signatures && !c->calls) { /* only a turn's first call carries one */
+        seam_jw_key(w, "thoughtSignature");
+        seam_jw_cstr(w, SKIP_SIGNATURE);
+    }
+    c->calls++;
+    seam_jw_end(w);
     return 0;
-fail:
-    json_decref(system);
-    return -1;
+}
+
+static int assistant_message(xl *x, contents *c, seam_jv m, const at *msg)
+{
+    const seam_jdoc *d = x->d;
+    if (member(d, m, "audio")) {
+        at a = at_name(msg, ".audio");
+        return refuse(x, &a, "audio replies cannot be replayed to Gemini");
+    }
+    seam_jv content = member(d, m, "content");
+    if (content) {
+        at a = at_name(msg, ".content");
+        if (check_text(x, content, &a)) return -1;
+        if (text_length(d, content)) {
+            part_begin(x, c, "model");
+            seam_jw_key(x->w, "text");
+            put_text_content(x, content);
+            seam_jw_end(x->w);
+        }
+    }
+    seam_jv refusal = member(d, m, "refusal");
+    if (seam_jis(refusal, SEAM_JSTRING) && refusal->len > 2 && !content)
+        text_part(x, c, "model", refusal);
+    seam_jv calls = member(d, m, "tool_calls");
+    at ca = at_name(msg, ".tool_calls");
+    if (calls && !seam_jis(calls, SEAM_JARRAY)) return refuse(x, &ca, "must be an array");
+    size_t j;
+    seam_jv tc;
+    seam_jarr_foreach(calls, j, tc)
+    {
+        at a = at_index(&ca, j);
+        if (replay_call(x, c, tc, &a)) return -1;
+    }
+    return 0;
+}
+
+/* The function a tool result answers: the name of the latest earlier
+ * assistant tool call with this id (*node), else the name inside an id we
+ * made, "call_<k>_<name>" (*name).  Returns 0, or -1 when there is none. */
+static int call_name(xl *x, seam_jv messages, seam_jv upto, seam_jv id, seam_jv *node, text *name)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv m, tc;
+    size_t i, j;
+    *node = NULL;
+    seam_jarr_foreach(messages, i, m)
+    {
+        if (m == upto) break;
+        if (!seam_jstr_eq(d, seam_jget(d, m, "role"), "assistant")) continue;
+        seam_jarr_foreach(seam_jget(d, m, "tool_calls"), j, tc)
+        {
+            seam_jv fname = seam_jget(d, seam_jget(d, tc, "function"), "name");
+            if (seam_jis(fname, SEAM_JSTRING) && jstr_same(d, seam_jget(d, tc, "id"), id)) {
+                *node = fname;
+                break;
+            }
+        }
+    }
+    if (*node) return 0;
+    text t = jtext(x, id);
+    size_t k = 5;
+    if (!text_starts(&t, "call_")) return -1;
+    while (k < t.n && t.s[k] >= '0' && t.s[k] <= '9')
+        k++;
+    if (k == 5 || k + 1 >= t.n || t.s[k] != '_') return -1;
+    *name = (text){t.s + k + 1, t.n - k - 1, t.raw};
+    return 0;
+}
+
+/* A tool's result: the JSON object it holds, or else its text. */
+static void put_result(xl *x, seam_jv content)
+{
+    const seam_jdoc *d = x->d;
+    text t;
+    if (seam_jis(content, SEAM_JSTRING)) {
+        t = jtext(x, content);
+    } else { /* parts: their decoded texts joined */
+        size_t i;
+        seam_jv part;
+        seam_buf_reset(&x->tmp);
+        seam_jarr_foreach(content, i, part)
+        {
+            if (seam_jstr_decode(d, part_text(d, part), &x->tmp)) x->nomem = 1;
+        }
+        t = (text){x->tmp.data ? x->tmp.data : "", x->tmp.len, 0};
+    }
+    size_t lead = 0;
+    while (lead < t.n && strchr(" \t\r\n", t.s[lead]) && t.s[lead])
+        lead++;
+    if (lead < t.n && t.s[lead] == '{') {
+        seam_jdoc r;
+        int ok = seam_jdoc_parse(&r, t.s, t.n, NULL) == 0;
+        if (ok) seam_jw_value(x->w, &r, seam_jroot(&r));
+        seam_jdoc_free(&r);
+        if (ok) return;
+    }
+    put_text_content(x, content);
+}
+
+static int tool_message(xl *x, contents *c, seam_jv messages, seam_jv m, const at *msg)
+{
+    const seam_jdoc *d = x->d;
+    seam_jv id = seam_jget(d, m, "tool_call_id");
+    at ia = at_name(msg, ".tool_call_id");
+    if (!seam_jis(id, SEAM_JSTRING)) return refuse(x, &ia, "must be a string");
+    seam_jv node;
+    text name;
+    if (call_name(x, messages, m, id, &node, &name))
+        return refuse(x, &ia, "no earlier assistant tool call has this id");
+    seam_jv content = seam_jget(d, m, "content");
+    at ca = at_name(msg, ".content");
+    if (check_text(x, content, &ca)) return -1;
+    seam_jw *w = x->w;
+    part_begin(x, c, "user");
+    seam_jw_key(w, "functionResponse");
+    seam_jw_obj(w);
+    seam_jw_key(w, "name");
+    if (node)
+        seam_jw_value(w, d, node);
+    else
+        put_piece(x, &name, name.s, name.n); /* before put_result reuses the scratch */
+    seam_jw_key(w, "response");
+    seam_jw_obj(w);
+    seam_jw_key(w, "content");
+    put_result(x, content);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    return 0;
+}
+
+static int is_system(const seam_jdoc *d, seam_jv role)
+{
+    return seam_jstr_eq(d, role, "system") || seam_jstr_eq(d, role, "developer");
+}
+
+/* messages -> contents.  System and developer texts are only checked here
+ * and counted in *nsystem: put_system writes them after. */
+static int put_contents(xl *x, seam_jv messages, int *nsystem)
+{
+    const seam_jdoc *d = x->d;
+    at msgs = at_name(NULL, "messages");
+    if (!seam_jis(messages, SEAM_JARRAY) || !seam_jfirst(messages))
+        return refuse(x, &msgs, "must be a non-empty array");
+    contents c = {0};
+    seam_jw_key(x->w, "contents");
+    seam_jw_arr(x->w);
+    size_t i;
+    seam_jv m;
+    seam_jarr_foreach(messages, i, m)
+    {
+        at mi = at_index(&msgs, i);
+        at mc = at_name(&mi, ".content");
+        seam_jv role = seam_jget(d, m, "role");
+        seam_jv content = member(d, m, "content");
+        int rc;
+        if (is_system(d, role)) {
+            rc = check_text(x, content, &mc);
+            *nsystem += !rc && text_length(d, content) > 0;
+        } else if (seam_jstr_eq(d, role, "user")) {
+            rc = user_message(x, &c, content, &mc);
+        } else if (seam_jstr_eq(d, role, "assistant")) {
+            rc = assistant_message(x, &c, m, &mi);
+        } else if (seam_jstr_eq(d, role, "tool")) {
+            rc = tool_message(x, &c, messages, m, &mi);
+        } else {
+            at ra = at_name(&mi, ".role");
+            text t = seam_jis(role, SEAM_JSTRING) ? jtext(x, role) : (text){"?", 1, 1};
+            rc = refuse(x, &ra, "role '%.*s' has no Gemini equivalent (use tool messages)",
+                        t.n < 24 ? (int)t.n : 24, t.s);
+        }
+        if (rc) return -1;
+    }
+    contents_close(x, &c);
+    seam_jw_end(x->w);
+    if (!c.count)
+        return refuse(x, &msgs, "Gemini needs at least one user or assistant message with content");
+    return 0;
+}
+
+/* The system and developer texts, checked by put_contents, as systemInstruction. */
+static void put_system(xl *x, seam_jv messages)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = x->w;
+    seam_jw_key(w, "systemInstruction");
+    seam_jw_obj(w);
+    seam_jw_key(w, "parts");
+    seam_jw_arr(w);
+    size_t i;
+    seam_jv m;
+    seam_jarr_foreach(messages, i, m)
+    {
+        if (!is_system(d, seam_jget(d, m, "role"))) continue;
+        seam_jv content = member(d, m, "content");
+        if (!text_length(d, content)) continue;
+        seam_jw_obj(w);
+        seam_jw_key(w, "text");
+        put_text_content(x, content);
+        seam_jw_end(w);
+    }
+    seam_jw_end(w);
+    seam_jw_end(w);
 }
 
 /* -- tools -- */
 
-static int name_listed(json_t *names, const char *name)
+static seam_jv tool_name(const seam_jdoc *d, seam_jv tool)
 {
+    return seam_jget(d, seam_jget(d, tool, "function"), "name");
+}
+
+/* The functions a tool_choice names: one name, or allowed_tools' list. */
+typedef struct picked {
+    int set;
+    seam_jv one;  /* a name string */
+    seam_jv list; /* tools, each {"type":"function","function":{"name":...}}; may be absent */
+} picked;
+
+static int picked_has(const seam_jdoc *d, const picked *p, seam_jv name)
+{
+    if (p->one) return jstr_same(d, p->one, name);
     size_t i;
-    json_t *n;
-    json_array_foreach(names, i, n)
+    seam_jv t;
+    seam_jarr_foreach(p->list, i, t)
     {
-        if (str_eq(n, name)) return 1;
+        if (jstr_same(d, tool_name(d, t), name)) return 1;
     }
     return 0;
 }
 
-static int tools_to_gemini(xl *x, json_t *root, json_t *g)
+static void put_picked(xl *x, const picked *p)
 {
-    json_t *tools = member(root, "tools");
-    json_t *choice = member(root, "tool_choice");
-    json_t *ptc = member(root, "parallel_tool_calls");
-    if (ptc && !json_is_boolean(ptc)) return refuse(x, "parallel_tool_calls", "must be a boolean");
-    if (json_is_false(ptc))
-        return refuse(x, "parallel_tool_calls",
-                      "Gemini cannot be kept from calling several functions at once");
-    if (tools && !json_is_array(tools)) return refuse(x, "tools", "must be an array");
+    size_t i;
+    seam_jv t;
+    seam_jw_arr(x->w);
+    if (p->one) seam_jw_value(x->w, x->d, p->one);
+    seam_jarr_foreach(p->list, i, t)
+    {
+        seam_jw_value(x->w, x->d, tool_name(x->d, t));
+    }
+    seam_jw_end(x->w);
+}
+
+/* tool_choice -> a functionCallingConfig mode, and the functions it allows
+ * (mode ANY) or the declarations it narrows to (mode AUTO).  Returns 0 or -1. */
+static int tool_choice(xl *x, seam_jv choice, const char **mode, picked *allowed, picked *only)
+{
+    const seam_jdoc *d = x->d;
+    at a = at_name(NULL, "tool_choice");
+    if (seam_jis(choice, SEAM_JSTRING)) {
+        *mode = seam_jstr_eq(d, choice, "auto")       ? "AUTO"
+                : seam_jstr_eq(d, choice, "none")     ? "NONE"
+                : seam_jstr_eq(d, choice, "required") ? "ANY"
+                                                      : NULL;
+        if (!*mode) return refuse(x, &a, "must be auto, none, required or an object");
+        return 0;
+    }
+    if (!seam_jis(choice, SEAM_JOBJECT))
+        return choice ? refuse(x, &a, "must be a string or an object") : 0;
+    seam_jv type = seam_jget(d, choice, "type");
+    if (seam_jstr_eq(d, type, "function")) {
+        seam_jv name = tool_name(d, choice);
+        at f = at_name(NULL, "tool_choice.function.name");
+        if (!seam_jis(name, SEAM_JSTRING)) return refuse(x, &f, "must be a string");
+        *mode = "ANY";
+        *allowed = (picked){1, name, NULL};
+        return 0;
+    }
+    if (seam_jstr_eq(d, type, "allowed_tools")) {
+        seam_jv at_ = seam_jget(d, choice, "allowed_tools");
+        seam_jv am = seam_jget(d, at_, "mode");
+        seam_jv tools = seam_jget(d, at_, "tools");
+        size_t i;
+        seam_jv t;
+        seam_jarr_foreach(tools, i, t)
+        {
+            if (!seam_jstr_eq(d, seam_jget(d, t, "type"), "function") ||
+                !seam_jis(tool_name(d, t), SEAM_JSTRING)) {
+                at f = at_name(NULL, "tool_choice.allowed_tools.tools");
+                return refuse(x, &f, "only function tools can be allowed");
+            }
+        }
+        /* no list is an empty one, which still narrows: to nothing */
+        tools = seam_jis(tools, SEAM_JARRAY) ? tools : NULL;
+        if (seam_jstr_eq(d, am, "required")) {
+            *mode = "ANY";
+            *allowed = (picked){1, NULL, tools};
+        } else if (seam_jstr_eq(d, am, "auto")) {
+            *mode = "AUTO";
+            *only = (picked){1, NULL, tools};
+        } else {
+            at f = at_name(NULL, "tool_choice.allowed_tools.mode");
+            return refuse(x, &f, "must be auto or required");
+        }
+        return 0;
+    }
+    at f = at_name(NULL, "tool_choice.type");
+    return refuse(x, &f, "only function choices can be translated");
+}
+
+/* A declaration's parameters: only a schema with properties (Gemini rejects
+ * an empty OBJECT), which is known once it is converted. */
+static int put_parameters(xl *x, seam_jv params, const at *where)
+{
+    jw_mark mark = jw_mark_now(x->w);
+    int props = 0;
+    seam_jw_key(x->w, "parameters");
+    if (convert_schema(x, params, where, 0, &props)) return -1;
+    if (!props) jw_rollback(x->w, &mark);
+    return 0;
+}
+
+/* One function tool as a declaration; 1 when written, 0 when only narrowed
+ * it out, -1 after a refusal. */
+static int put_declaration(xl *x, seam_jv t, size_t i, const picked *only, int *ndecls)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = x->w;
+    seam_jv fn = seam_jget(d, t, "function");
+    seam_jv name = seam_jget(d, fn, "name");
+    at tools = at_name(NULL, "tools");
+    at ti = at_index(&tools, i);
+    if (!seam_jstr_eq(d, seam_jget(d, t, "type"), "function")) {
+        at a = at_name(&ti, ".type");
+        return refuse(x, &a, "only function tools can be translated to Gemini");
+    }
+    if (!seam_jis(name, SEAM_JSTRING)) {
+        at a = at_name(&ti, ".function.name");
+        return refuse(x, &a, "must be a string");
+    }
+    if (only->set && !picked_has(d, only, name)) return 0;
+    if (!(*ndecls)++) {
+        seam_jw_key(w, "tools");
+        seam_jw_arr(w);
+        seam_jw_obj(w);
+        seam_jw_key(w, "functionDeclarations");
+        seam_jw_arr(w);
+    }
+    seam_jw_obj(w);
+    seam_jw_key(w, "name");
+    seam_jw_value(w, d, name);
+    seam_jv desc = member(d, fn, "description");
+    if (seam_jis(desc, SEAM_JSTRING)) {
+        seam_jw_key(w, "description");
+        seam_jw_value(w, d, desc);
+    }
+    seam_jv params = member(d, fn, "parameters");
+    if (params) {
+        at a = at_name(&ti, ".function.parameters");
+        if (put_parameters(x, params, &a)) return -1;
+    }
+    seam_jw_end(w);
+    return 1;
+}
+
+static int put_tools(xl *x, seam_jv root)
+{
+    const seam_jdoc *d = x->d;
+    seam_jw *w = x->w;
+    seam_jv tools = member(d, root, "tools");
+    seam_jv choice = member(d, root, "tool_choice");
+    seam_jv ptc = member(d, root, "parallel_tool_calls");
+    at pa = at_name(NULL, "parallel_tool_calls");
+    at ta = at_name(NULL, "tools");
+    at ca = at_name(NULL, "tool_choice");
+    if (ptc && !seam_jis(ptc, SEAM_JTRUE) && !seam_jis(ptc, SEAM_JFALSE))
+        return refuse(x, &pa, "must be a boolean");
+    if (seam_jis(ptc, SEAM_JFALSE))
+        return refuse(x, &pa, "Gemini cannot be kept from calling several functions at once");
+    if (tools && !seam_jis(tools, SEAM_JARRAY)) return refuse(x, &ta, "must be an array");
 
     const char *mode = NULL;
-    json_t *allowed = NULL; /* names for allowedFunctionNames (mode ANY) */
-    json_t *only = NULL;    /* names the declarations are narrowed to (mode AUTO) */
-    if (json_is_string(choice)) {
-        const char *c = json_string_value(choice);
-        mode = strcmp(c, "auto") == 0       ? "AUTO"
-               : strcmp(c, "none") == 0     ? "NONE"
-               : strcmp(c, "required") == 0 ? "ANY"
-                                            : NULL;
-        if (!mode) return refuse(x, "tool_choice", "must be auto, none, required or an object");
-    } else if (json_is_object(choice)) {
-        json_t *type = json_object_get(choice, "type");
-        if (str_eq(type, "function")) {
-            json_t *name = json_object_get(json_object_get(choice, "function"), "name");
-            if (!json_is_string(name))
-                return refuse(x, "tool_choice.function.name", "must be a string");
-            mode = "ANY";
-            allowed = json_pack("[O]", name);
-        } else if (str_eq(type, "allowed_tools")) {
-            json_t *at = json_object_get(choice, "allowed_tools");
-            json_t *am = json_object_get(at, "mode");
-            json_t *names = json_array();
-            size_t i;
-            json_t *t;
-            json_array_foreach(json_object_get(at, "tools"), i, t)
-            {
-                json_t *name = json_object_get(json_object_get(t, "function"), "name");
-                if (!str_eq(json_object_get(t, "type"), "function") || !json_is_string(name)) {
-                    json_decref(names);
-                    return refuse(x, "tool_choice.allowed_tools.tools",
-                                  "only function tools can be allowed");
-                }
-                json_array_append(names, name);
-            }
-            if (str_eq(am, "required")) {
-                mode = "ANY";
-                allowed = names;
-            } else if (str_eq(am, "auto")) {
-                mode = "AUTO";
-                only = names;
-            } else {
-                json_decref(names);
-                return refuse(x, "tool_choice.allowed_tools.mode", "must be auto or required");
-            }
-        } else {
-            return refuse(x, "tool_choice.type", "only function choices can be translated");
-        }
-    } else if (choice) {
-        return refuse(x, "tool_choice", "must be a string or an object");
-    }
+    picked allowed = {0}, only = {0};
+    if (tool_choice(x, choice, &mode, &allowed, &only)) return -1;
 
-    json_t *decls = json_array();
+    int ndecls = 0;
     size_t i;
-    json_t *t;
-    char f[96];
-    json_array_foreach(tools, i, t)
+    seam_jv t;
+    seam_jarr_foreach(tools, i, t)
     {
-        json_t *fn = json_object_get(t, "function");
-        json_t *name = json_object_get(fn, "name");
-        snprintf(f, sizeof f, "tools[%zu].type", i);
-        if (!str_eq(json_object_get(t, "type"), "function")) {
-            refuse(x, f, "only function tools can be translated to Gemini");
-            goto fail;
-        }
-        snprintf(f, sizeof f, "tools[%zu].function.name", i);
-        if (!json_is_string(name)) {
-            refuse(x, f, "must be a string");
-            goto fail;
-        }
-        if (only && !name_listed(only, json_string_value(name))) continue;
-        json_t *d = json_pack("{s:O}", "name", name);
-        json_array_append_new(decls, d);
-        json_t *desc = member(fn, "description");
-        if (json_is_string(desc)) json_object_set(d, "description", desc);
-        json_t *params = member(fn, "parameters");
-        if (params) {
-            snprintf(f, sizeof f, "tools[%zu].function.parameters", i);
-            json_t *gs = convert_schema(x, params, f, 0);
-            if (!gs) goto fail;
-            if (json_object_get(gs, "properties")) /* Gemini rejects an empty OBJECT */
-                json_object_set_new(d, "parameters", gs);
-            else
-                json_decref(gs);
-        }
+        if (put_declaration(x, t, i, &only, &ndecls) < 0) return -1;
     }
-    if (allowed) {
-        size_t k;
-        json_t *n;
-        json_array_foreach(allowed, k, n)
-        {
-            int found = 0;
-            size_t j;
-            json_t *d;
-            json_array_foreach(decls, j, d)
-            {
-                found |= json_equal(json_object_get(d, "name"), n);
-            }
-            if (!found) {
-                refuse(x, "tool_choice", "names a function that is not in tools");
-                goto fail;
-            }
-        }
+    /* every function tool_choice requires must be declared */
+    seam_jv n;
+    seam_jarr_foreach(allowed.list, i, n)
+    {
+        if (!picked_has(d, &(picked){1, NULL, tools}, tool_name(d, n)))
+            return refuse(x, &ca, "names a function that is not in tools");
     }
-    if (json_array_size(decls)) {
-        json_object_set_new(g, "tools", json_pack("[{s:O}]", "functionDeclarations", decls));
-        if (mode) {
-            json_t *fcc = json_pack("{s:s}", "mode", mode);
-            if (allowed) json_object_set(fcc, "allowedFunctionNames", allowed);
-            json_object_set_new(g, "toolConfig", json_pack("{s:o}", "functionCallingConfig", fcc));
-        }
-    } else if (mode && strcmp(mode, "ANY") == 0) {
-        refuse(x, "tool_choice", "asks for a tool call but no tools are given");
-        goto fail;
+    if (allowed.one && !picked_has(d, &(picked){1, NULL, tools}, allowed.one))
+        return refuse(x, &ca, "names a function that is not in tools");
+
+    if (!ndecls) {
+        if (mode && strcmp(mode, "ANY") == 0)
+            return refuse(x, &ca, "asks for a tool call but no tools are given");
+        return 0;
     }
-    json_decref(decls);
-    json_decref(allowed);
-    json_decref(only);
+    seam_jw_end(w); /* functionDeclarations */
+    seam_jw_end(w);
+    seam_jw_end(w); /* tools */
+    if (mode) {
+        seam_jw_key(w, "toolConfig");
+        seam_jw_obj(w);
+        seam_jw_key(w, "functionCallingConfig");
+        seam_jw_obj(w);
+        seam_jw_key(w, "mode");
+        seam_jw_cstr(w, mode);
+        if (allowed.set) {
+            seam_jw_key(w, "allowedFunctionNames");
+            put_picked(x, &allowed);
+        }
+        seam_jw_end(w);
+        seam_jw_end(w);
+    }
     return 0;
-fail:
-    json_decref(decls);
-    json_decref(allowed);
-    json_decref(only);
-    return -1;
 }
 
 /* -- generationConfig -- */
 
-static int number_field(xl *x, json_t *root, const char *key, json_t *gc, const char *gkey,
-                        int integer, int skip_zero)
+/* generationConfig is opened by its first member: no settings, no object. */
+typedef struct gconf {
+    xl *x;
+    int open;
+} gconf;
+
+static void gc_key(gconf *g, const char *key)
 {
-    json_t *v = member(root, key);
-    if (!v) return 0;
-    if (integer ? !json_is_integer(v) : !json_is_number(v))
-        return refuse(x, key, integer ? "must be an integer" : "must be a number");
-    if (skip_zero && json_number_value(v) == 0) return 0;
-    return json_object_set(gc, gkey, v);
+    if (!g->open) {
+        seam_jw_key(g->x->w, "generationConfig");
+        seam_jw_obj(g->x->w);
+        g->open = 1;
+    }
+    seam_jw_key(g->x->w, key);
 }
 
-static int generation_config(xl *x, json_t *root, json_t *g)
+/* A number copied as the client wrote it.  Returns 0 or -1 after a refusal. */
+static int number_field(gconf *g, seam_jv root, const char *key, const char *gkey, int integer,
+                        int skip_zero)
 {
-    json_t *gc = json_object();
-    json_object_set_new(g, "generationConfig", gc);
-    if (number_field(x, root, "temperature", gc, "temperature", 0, 0) ||
-        number_field(x, root, "top_p", gc, "topP", 0, 0))
-        return -1;
-    const char *mt = member(root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-    if (number_field(x, root, mt, gc, "maxOutputTokens", 1, 0)) return -1;
-
-    json_t *stop = member(root, "stop");
-    if (json_is_string(stop)) {
-        json_object_set_new(gc, "stopSequences", json_pack("[O]", stop));
-    } else if (json_is_array(stop)) {
-        size_t i;
-        json_t *s;
-        json_array_foreach(stop, i, s)
-        {
-            if (!json_is_string(s)) return refuse(x, "stop", "must be a string or strings");
-        }
-        if (json_array_size(stop)) json_object_set(gc, "stopSequences", stop);
-    } else if (stop) {
-        return refuse(x, "stop", "must be a string or an array of strings");
-    }
-
-    json_t *n = member(root, "n");
-    if (n) {
-        if (!json_is_integer(n) || json_integer_value(n) < 1)
-            return refuse(x, "n", "must be an integer of at least 1");
-        if (json_integer_value(n) > MAX_CANDIDATES)
-            return refuse(x, "n", "Gemini returns at most %d candidates", MAX_CANDIDATES);
-        if (json_integer_value(n) > 1) json_object_set(gc, "candidateCount", n);
-    }
-    if (number_field(x, root, "seed", gc, "seed", 1, 0) ||
-        number_field(x, root, "presence_penalty", gc, "presencePenalty", 0, 1) ||
-        number_field(x, root, "frequency_penalty", gc, "frequencyPenalty", 0, 1))
-        return -1;
-
-    json_t *rf = member(root, "response_format");
-    if (rf) {
-        json_t *type = json_object_get(rf, "type");
-        if (str_eq(type, "json_object")) {
-            json_object_set_new(gc, "responseMimeType", json_string("application/json"));
-        } else if (str_eq(type, "json_schema")) {
-            json_t *s = json_object_get(json_object_get(rf, "json_schema"), "schema");
-            json_object_set_new(gc, "responseMimeType", json_string("application/json"));
-            if (s) {
-                json_t *gs = convert_schema(x, s, "response_format.json_schema.schema", 1);
-                if (!gs) return -1;
-                json_object_set_new(gc, "responseSchema", gs);
-            }
-        } else if (!str_eq(type, "text")) {
-            return refuse(x, "response_format.type", "must be text, json_object or json_schema");
-        }
-    }
-
-    json_t *effort = member(root, "reasoning_effort");
-    if (effort) {
-        /* the budgets Google's own OpenAI endpoint uses for these levels */
-        static const struct {
-            const char *level;
-            int budget;
-        } budgets[] = {
-            {"none", 0}, {"minimal", 1024}, {"low", 1024}, {"medium", 8192}, {"high", 24576}};
-        int budget = -1;
-        for (size_t i = 0; i < sizeof budgets / sizeof budgets[0]; i++)
-            if (str_eq(effort, budgets[i].level)) budget = budgets[i].budget;
-        if (budget < 0)
-            return refuse(x, "reasoning_effort", "must be none, minimal, low, medium or high");
-        json_object_set_new(gc, "thinkingConfig", json_pack("{s:i}", "thinkingBudget", budget));
-    }
-    if (!json_object_size(gc)) json_object_del(g, "generationConfig");
+    const seam_jdoc *d = g->x->d;
+    seam_jv v = member(d, root, key);
+    if (!v) return 0;
+    long long iv;
+    double dv;
+    at a = at_name(NULL, key);
+    if (integer ? seam_jint(d, v, &iv) != 0 : !seam_jis(v, SEAM_JNUMBER))
+        return refuse(g->x, &a, integer ? "must be an integer" : "must be a number");
+    if (skip_zero && seam_jnum(d, v, &dv) == 0 && dv == 0) return 0;
+    gc_key(g, gkey);
+    seam_jw_value(g->x->w, d, v);
     return 0;
 }
 
+static int stop_field(gconf *g, seam_jv root)
+{
+    const seam_jdoc *d = g->x->d;
+    seam_jv stop = member(d, root, "stop");
+    at a = at_name(NULL, "stop");
+    if (seam_jis(stop, SEAM_JSTRING)) {
+        gc_key(g, "stopSequences");
+        seam_jw_arr(g->x->w);
+        seam_jw_value(g->x->w, d, stop);
+        seam_jw_end(g->x->w);
+    } else if (seam_jis(stop, SEAM_JARRAY)) {
+        size_t i;
+        seam_jv s;
+        seam_jarr_foreach(stop, i, s)
+        {
+            if (!seam_jis(s, SEAM_JSTRING)) return refuse(g->x, &a, "must be a string or strings");
+        }
+        if (seam_jfirst(stop)) {
+            gc_key(g, "stopSequences");
+            seam_jw_value(g->x->w, d, stop);
+        }
+    } else if (stop) {
+        return refuse(g->x, &a, "must be a string or an array of strings");
+    }
+    return 0;
+}
+
+static int n_field(gconf *g, seam_jv root)
+{
+    seam_jv n = member(g->x->d, root, "n");
+    long long v;
+    at a = at_name(NULL, "n");
+    if (!n) return 0;
+    if (seam_jint(g->x->d, n, &v) || v < 1)
+        return refuse(g->x, &a, "must be an integer of at least 1");
+    if (v > GEMINI_MAX_CANDIDATES)
+        return refuse(g->x, &a, "Gemini returns at most %d candidates", GEMINI_MAX_CANDIDATES);
+    if (v > 1) {
+        gc_key(g, "candidateCount");
+        seam_jw_value(g->x->w, g->x->d, n);
+    }
+    return 0;
+}
+
+static int response_format(gconf *g, seam_jv root)
+{
+    const seam_jdoc *d = g->x->d;
+    seam_jv rf = member(d, root, "response_format");
+    if (!rf) return 0;
+    seam_jv type = seam_jget(d, rf, "type");
+    if (seam_jstr_eq(d, type, "json_object")) {
+        gc_key(g, "responseMimeType");
+        seam_jw_cstr(g->x->w, "application/json");
+    } else if (seam_jstr_eq(d, type, "json_schema")) {
+        seam_jv s = seam_jget(d, seam_jget(d, rf, "json_schema"), "schema");
+        gc_key(g, "responseMimeType");
+        seam_jw_cstr(g->x->w, "application/json");
+        if (s) {
+            at a = at_name(NULL, "response_format.json_schema.schema");
+            gc_key(g, "responseSchema");
+            return convert_schema(g->x, s, &a, 1, NULL);
+        }
+    } else if (!seam_jstr_eq(d, type, "text")) {
+        at a = at_name(NULL, "response_format.type");
+        return refuse(g->x, &a, "must be text, json_object or json_schema");
+    }
+    return 0;
+}
+
+static int reasoning_effort(gconf *g, seam_jv root)
+{
+    /* the budgets Google's own OpenAI endpoint uses for these levels */
+    static const struct {
+        const char *level;
+        int budget;
+    } budgets[] = {
+        {"none", 0}, {"minimal", 1024}, {"low", 1024}, {"medium", 8192}, {"high", 24576}};
+    seam_jv effort = member(g->x->d, root, "reasoning_effort");
+    if (!effort) return 0;
+    int budget = -1;
+    for (size_t i = 0; i < sizeof budgets / sizeof budgets[0]; i++)
+        if (seam_jstr_eq(g->x->d, effort, budgets[i].level)) budget = budgets[i].budget;
+    at a = at_name(NULL, "reasoning_effort");
+    if (budget < 0) return refuse(g->x, &a, "must be none, minimal, low, medium or high");
+    gc_key(g, "thinkingConfig");
+    seam_jw_obj(g->x->w);
+    seam_jw_key(g->x->w, "thinkingBudget");
+    seam_jw_int(g->x->w, budget);
+    seam_jw_end(g->x->w);
+    return 0;
+}
+
+static int put_generation_config(xl *x, seam_jv root)
+{
+    gconf g = {x, 0};
+    const char *mt =
+        member(x->d, root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    if (number_field(&g, root, "temperature", "temperature", 0, 0) ||
+        number_field(&g, root, "top_p", "topP", 0, 0) ||
+        number_field(&g, root, mt, "maxOutputTokens", 1, 0) || stop_field(&g, root) ||
+        n_field(&g, root) || number_field(&g, root, "seed", "seed", 1, 0) ||
+        number_field(&g, root, "presence_penalty", "presencePenalty", 0, 1) ||
+        number_field(&g, root, "frequency_penalty", "frequencyPenalty", 0, 1) ||
+        response_format(&g, root) || reasoning_effort(&g, root))
+        return -1;
+    if (g.open) seam_jw_end(x->w);
+    return 0;
+}
+
+/* -- the body -- */
+
 /* Top-level members: translated, dropped on purpose, or refused. */
-static int check_chat_members(xl *x, json_t *root)
+static int check_chat_members(xl *x, seam_jv root)
 {
     static const char *const known[] = {
         "model",
@@ -1194,130 +1805,179 @@ static int check_chat_members(xl *x, json_t *root)
         "prompt_cache_key",
         "prediction",
     };
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v)
+    const seam_jdoc *d = x->d;
+    seam_jv k, v;
+    seam_jobj_foreach(root, k, v)
     {
-        int ok = json_is_null(v);
-        for (size_t i = 0; !ok && i < sizeof known / sizeof known[0]; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (ok) continue;
-        char f[64];
-        snprintf(f, sizeof f, "%.60s", key);
-        if (strcmp(key, "logprobs") == 0) {
-            if (json_is_false(v)) continue;
-            return refuse(x, f, "Gemini's API here returns no token log probabilities");
+        text key = jtext(x, k);
+        if (text_in(&key, known, sizeof known / sizeof known[0])) continue;
+        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
+        at f = at_key(NULL, k);
+        if (text_is(&key, "logprobs")) {
+            if (seam_jis(v, SEAM_JFALSE)) continue;
+            return refuse(x, &f, "Gemini's API here returns no token log probabilities");
         }
-        if (strcmp(key, "top_logprobs") == 0)
-            return refuse(x, f, "Gemini's API here returns no token log probabilities");
-        if (strcmp(key, "logit_bias") == 0) {
-            if (json_is_object(v) && !json_object_size(v)) continue;
-            return refuse(x, f, "Gemini has no logit bias");
+        if (text_is(&key, "top_logprobs"))
+            return refuse(x, &f, "Gemini's API here returns no token log probabilities");
+        if (text_is(&key, "logit_bias")) {
+            if (seam_jis(v, SEAM_JOBJECT) && !seam_jfirst(v)) continue;
+            return refuse(x, &f, "Gemini has no logit bias");
         }
-        if (strcmp(key, "modalities") == 0) {
+        if (text_is(&key, "modalities")) {
             size_t i;
-            json_t *m;
-            json_array_foreach(v, i, m)
+            seam_jv m;
+            seam_jarr_foreach(v, i, m)
             {
-                if (!str_eq(m, "text")) return refuse(x, f, "only text output is translated");
+                if (!seam_jstr_eq(d, m, "text"))
+                    return refuse(x, &f, "only text output is translated");
             }
-            if (json_is_array(v)) continue;
-            return refuse(x, f, "must be an array");
+            if (seam_jis(v, SEAM_JARRAY)) continue;
+            return refuse(x, &f, "must be an array");
         }
-        if (strcmp(key, "audio") == 0) return refuse(x, f, "audio output is not translated");
-        if (strcmp(key, "functions") == 0 || strcmp(key, "function_call") == 0)
-            return refuse(x, f, "the legacy functions API is not translated; use tools");
-        return refuse(x, f, "not translated to Gemini, and dropping it could change the answer");
+        if (text_is(&key, "audio")) return refuse(x, &f, "audio output is not translated");
+        if (text_is(&key, "functions") || text_is(&key, "function_call"))
+            return refuse(x, &f, "the legacy functions API is not translated; use tools");
+        return refuse(x, &f, "not translated to Gemini, and dropping it could change the answer");
     }
     return 0;
 }
 
-static int build_chat(xl *x, json_t *root, gemini_state *st, json_t *g)
+static int build_chat(xl *x, seam_jv root, gemini_state *st)
 {
+    const seam_jdoc *d = x->d;
     if (check_chat_members(x, root)) return -1;
     st->include_usage =
-        json_is_true(json_object_get(json_object_get(root, "stream_options"), "include_usage"));
-    if (messages_to_contents(x, json_object_get(root, "messages"), g)) return -1;
-    if (tools_to_gemini(x, root, g)) return -1;
-    return generation_config(x, root, g);
+        seam_jis(seam_jget(d, seam_jget(d, root, "stream_options"), "include_usage"), SEAM_JTRUE);
+    seam_jv messages = seam_jget(d, root, "messages");
+    int nsystem = 0;
+    if (put_contents(x, messages, &nsystem)) return -1;
+    if (nsystem) put_system(x, messages);
+    if (put_tools(x, root)) return -1;
+    return put_generation_config(x, root);
 }
 
-static int build_embeddings(xl *x, json_t *root, gemini_state *st, const char *resource, json_t *g)
+static void put_embed_request(xl *x, const char *resource, seam_jv input, seam_jv dims)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v)
+    seam_jw *w = x->w;
+    seam_jw_obj(w);
+    seam_jw_key(w, "model");
+    seam_jw_cstr(w, resource);
+    seam_jw_key(w, "content");
+    seam_jw_obj(w);
+    seam_jw_key(w, "parts");
+    seam_jw_arr(w);
+    seam_jw_obj(w);
+    seam_jw_key(w, "text");
+    seam_jw_value(w, x->d, input);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    seam_jw_end(w);
+    if (dims) {
+        seam_jw_key(w, "outputDimensionality");
+        seam_jw_value(w, x->d, dims);
+    }
+    seam_jw_end(w);
+}
+
+static int build_embeddings(xl *x, seam_jv root, gemini_state *st, const char *resource)
+{
+    static const char *const known[] = {"model", "input", "dimensions", "encoding_format", "user"};
+    const seam_jdoc *d = x->d;
+    seam_jv k, v;
+    seam_jobj_foreach(root, k, v)
     {
-        if (json_is_null(v) || strcmp(key, "model") == 0 || strcmp(key, "input") == 0 ||
-            strcmp(key, "dimensions") == 0 || strcmp(key, "encoding_format") == 0 ||
-            strcmp(key, "user") == 0)
-            continue;
-        char f[64];
-        snprintf(f, sizeof f, "%.60s", key);
-        return refuse(x, f, "not translated to Gemini");
+        text key = jtext(x, k);
+        if (text_in(&key, known, sizeof known / sizeof known[0])) continue;
+        if (!(v = first_member(d, root, k)) || seam_jis(v, SEAM_JNULL)) continue;
+        at f = at_key(NULL, k);
+        return refuse(x, &f, "not translated to Gemini");
     }
-    json_t *input = json_object_get(root, "input");
-    json_t *one = json_is_string(input) ? json_pack("[O]", input) : NULL;
-    json_t *list = one ? one : input;
-    int rc = -1;
-    if (!json_is_array(list) || !json_array_size(list)) {
-        refuse(x, "input", "must be a string or a non-empty array of strings");
-        goto done;
-    }
-    if (json_array_size(list) > MAX_EMBED_INPUTS) {
-        refuse(x, "input", "Gemini embeds at most %d inputs per request", MAX_EMBED_INPUTS);
-        goto done;
-    }
-    json_t *dims = member(root, "dimensions");
-    if (dims && (!json_is_integer(dims) || json_integer_value(dims) < 1)) {
-        refuse(x, "dimensions", "must be a positive integer");
-        goto done;
-    }
-    json_t *fmt = member(root, "encoding_format");
-    if (fmt && !str_eq(fmt, "float") && !str_eq(fmt, "base64")) {
-        refuse(x, "encoding_format", "must be float or base64");
-        goto done;
-    }
-    st->base64 = str_eq(fmt, "base64");
-    json_t *requests = json_array();
-    json_object_set_new(g, "requests", requests);
-    size_t i;
-    json_t *item;
-    json_array_foreach(list, i, item)
-    {
-        if (!json_is_string(item)) {
-            refuse(x, "input", "Gemini embeds text only, not token arrays");
-            goto done;
+    seam_jv input = seam_jget(d, root, "input");
+    int one = seam_jis(input, SEAM_JSTRING);
+    size_t n = one ? 1 : seam_jis(input, SEAM_JARRAY) ? seam_jcount(input) : 0;
+    at ia = at_name(NULL, "input");
+    if (!n) return refuse(x, &ia, "must be a string or a non-empty array of strings");
+    if (n > MAX_EMBED_INPUTS)
+        return refuse(x, &ia, "Gemini embeds at most %d inputs per request", MAX_EMBED_INPUTS);
+    seam_jv dims = member(d, root, "dimensions");
+    long long dv;
+    at da = at_name(NULL, "dimensions");
+    if (dims && (seam_jint(d, dims, &dv) || dv < 1))
+        return refuse(x, &da, "must be a positive integer");
+    seam_jv fmt = member(d, root, "encoding_format");
+    at fa = at_name(NULL, "encoding_format");
+    if (fmt && !seam_jstr_eq(d, fmt, "float") && !seam_jstr_eq(d, fmt, "base64"))
+        return refuse(x, &fa, "must be float or base64");
+    st->base64 = seam_jstr_eq(d, fmt, "base64");
+    seam_jw_key(x->w, "requests");
+    seam_jw_arr(x->w);
+    if (one) {
+        put_embed_request(x, resource, input, dims);
+    } else {
+        size_t i;
+        seam_jv item;
+        seam_jarr_foreach(input, i, item)
+        {
+            if (!seam_jis(item, SEAM_JSTRING))
+                return refuse(x, &ia, "Gemini embeds text only, not token arrays");
+            put_embed_request(x, resource, item, dims);
         }
-        json_t *r =
-            json_pack("{s:s,s:{s:[{s:O}]}}", "model", resource, "content", "parts", "text", item);
-        if (r && dims) json_object_set(r, "outputDimensionality", dims);
-        if (json_array_append_new(requests, r)) goto done;
     }
-    st->ninputs = json_array_size(list);
-    rc = 0;
-done:
-    json_decref(one);
-    return rc;
+    seam_jw_end(x->w);
+    st->ninputs = n;
+    return 0;
+}
+
+/* Appends s[0..n) to buf[*len..cap), cut to fit; keeps it NUL-terminated. */
+static void cat(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (n > cap - 1 - *len) n = cap - 1 - *len;
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+/* v in lower-case hex, at least min digits. */
+static void cat_hex(char *buf, size_t cap, size_t *len, unsigned long long v, int min)
+{
+    char tmp[16];
+    int k = 0;
+    do {
+        tmp[sizeof tmp - ++k] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while ((v || k < min) && k < (int)sizeof tmp);
+    cat(buf, cap, len, tmp + sizeof tmp - k, (size_t)k);
+}
+
+/* The id of the answer when Gemini sends no responseId: unique in the process. */
+static void fallback_id(gemini_state *st)
+{
+    static uint64_t seq;
+    uint64_t n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+    size_t len = 0;
+    cat(st->id, sizeof st->id, &len, "chatcmpl-seam", 13);
+    cat_hex(st->id, sizeof st->id, &len, (unsigned long long)st->created, 1);
+    cat_hex(st->id, sizeof st->id, &len, n & 0xffffff, 6);
 }
 
 /* "models/NAME" or "tunedModels/NAME" for a model name, or -1 when it holds
  * characters a URL path would need escaped. */
 static int model_resource(const char *model, char *out, size_t outlen)
 {
-    const char *kind = "models";
+    const char *kind = "models/";
     if (strncmp(model, "models/", 7) == 0) {
         model += 7;
     } else if (strncmp(model, "tunedModels/", 12) == 0) {
         model += 12;
-        kind = "tunedModels";
+        kind = "tunedModels/";
     }
-    size_t n = strlen(model);
+    size_t n = strlen(model), len = 0;
     if (!n || n > MAX_MODEL ||
         strspn(model, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                       "0123456789._-") != n)
         return -1;
-    snprintf(out, outlen, "%s/%s", kind, model);
+    cat(out, outlen, &len, kind, strlen(kind));
+    cat(out, outlen, &len, model, n);
     return 0;
 }
 
@@ -1326,606 +1986,73 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
 {
     const gemini_provider *gp = (const gemini_provider *)p;
     gemini_state *st = state;
-    xl x = {.p = p, .req = req};
-    static uint64_t seq;
-    uint64_t n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+    seam_jdoc doc = {0};
+    seam_jw w;
+    xl x = {.p = p, .req = req, .d = &doc, .w = &w};
+    seam_buf_init(&x.tmp, req->body_len + 16); /* decoding only shortens */
     st->created = (long long)time(NULL);
-    /* fallback id when Gemini sends no responseId */
-    snprintf(st->id, sizeof st->id, "chatcmpl-seam%llx%06llx", (unsigned long long)st->created,
-             (unsigned long long)(n & 0xffffff));
+    fallback_id(st);
 
-    char resource[MAX_MODEL + 16];
-    if (!req->model || model_resource(req->model, resource, sizeof resource))
-        return refuse(&x, "model",
-                      "Gemini model names may hold only letters, digits, '.', '_', '-'");
-
-    json_t *root = json_loadb(req->body, req->body_len, 0, NULL);
-    json_t *g = json_object();
     int rc = -1;
-    if (!json_is_object(root)) {
-        refuse(&x, "body", "must be a JSON object");
+    char resource[MAX_MODEL + 16];
+    if (!req->model || model_resource(req->model, resource, sizeof resource)) {
+        at a = at_name(NULL, "model");
+        refuse(&x, &a, "Gemini model names may hold only letters, digits, '.', '_', '-'");
+        goto done;
+    }
+    if (seam_jdoc_parse(&doc, req->body, req->body_len, NULL) ||
+        !seam_jis(seam_jroot(&doc), SEAM_JOBJECT)) {
+        at a = at_name(NULL, "body");
+        refuse(&x, &a, "must be a JSON object");
         goto done;
     }
     int chat = req->op != SEAM_OP_EMBEDDINGS;
-    rc = chat ? build_chat(&x, root, st, g) : build_embeddings(&x, root, st, resource, g);
-    if (rc) goto done;
-    rc = -1;
+    x.signatures = wants_signatures(req->model);
+    seam_jw_init(&w, &out->body);
+    seam_buf_reserve(&out->body, req->body_len + 256); /* about the size it becomes */
+    seam_jw_obj(&w);
+    if (chat ? build_chat(&x, seam_jroot(&doc), st)
+             : build_embeddings(&x, seam_jroot(&doc), st, resource))
+        goto done;
+    seam_jw_end(&w);
+    if (seam_jw_error(&w) || x.nomem) goto done;
 
     char path[MAX_MODEL + 256];
     const char *method = !chat         ? ":batchEmbedContents"
                          : req->stream ? ":streamGenerateContent?alt=sse"
                                        : ":generateContent";
-    snprintf(path, sizeof path, "%s/%s%s", gp->prefix, resource, method);
+    size_t len = 0;
+    cat(path, sizeof path, &len, gp->prefix, strlen(gp->prefix));
+    cat(path, sizeof path, &len, "/", 1);
+    cat(path, sizeof path, &len, resource, strlen(resource));
+    cat(path, sizeof path, &len, method, strlen(method));
     out->owned_target = seam_http_target_derive(gp->origin, path);
     if (!out->owned_target) goto done;
     out->target = out->owned_target;
-    if (json_dump_callback(g, dump_cb, &out->body, JSON_COMPACT)) goto done;
     if ((gp->key && seam_adapter_header(out, "x-goog-api-key: %s", gp->key)) ||
         seam_adapter_header(out, "Content-Type: application/json") ||
         seam_adapter_header(out, "Accept: %s",
                             chat && req->stream ? "text/event-stream" : "application/json"))
         goto done;
     if (chat && req->stream) {
-        seam_sse_reader_init(&st->sse, MAX_EVENT);
+        seam_sse_reader_init(&st->sse, GEMINI_MAX_EVENT);
         st->sse_ready = 1;
     }
     rc = 0;
 done:
-    json_decref(root);
-    json_decref(g);
+    seam_jdoc_free(&doc);
+    seam_buf_free(&x.tmp);
     return rc;
-}
-
-/* ---- answers ---- */
-
-typedef struct wr {
-    seam_buf *b;
-    int err;
-} wr;
-
-static void w_raw(wr *w, const char *s, size_t n)
-{
-    if (!w->err) w->err = seam_buf_append(w->b, s, n);
-}
-
-static void w_s(wr *w, const char *s)
-{
-    w_raw(w, s, strlen(s));
-}
-
-static void w_str(wr *w, const char *s, size_t n)
-{
-    w_raw(w, "\"", 1);
-    if (!w->err) w->err = seam_buf_append_json_str(w->b, s, n);
-    w_raw(w, "\"", 1);
-}
-
-static void w_jstr(wr *w, json_t *s)
-{
-    w_str(w, json_string_value(s), json_string_length(s));
-}
-
-static void w_num(wr *w, long long v)
-{
-    if (!w->err) w->err = seam_buf_printf(w->b, "%lld", v);
-}
-
-static const char *finish_reason(const char *r, int has_calls)
-{
-    static const char *const filtered[] = {"SAFETY",
-                                           "RECITATION",
-                                           "BLOCKLIST",
-                                           "PROHIBITED_CONTENT",
-                                           "SPII",
-                                           "IMAGE_SAFETY",
-                                           "IMAGE_PROHIBITED_CONTENT"};
-    if (strcmp(r, "MAX_TOKENS") == 0) return "length";
-    for (size_t i = 0; i < sizeof filtered / sizeof filtered[0]; i++)
-        if (strcmp(r, filtered[i]) == 0) return "content_filter";
-    return has_calls ? "tool_calls" : "stop";
-}
-
-/* Takes the responseId for the OpenAI id when it is plain enough to print. */
-static void take_response_id(gemini_state *st, json_t *root)
-{
-    json_t *rid = json_object_get(root, "responseId");
-    if (st->have_response_id || !json_is_string(rid)) return;
-    const char *s = json_string_value(rid);
-    size_t n = json_string_length(rid);
-    if (!n || n > sizeof st->id - 10 ||
-        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != n)
-        return;
-    snprintf(st->id, sizeof st->id, "chatcmpl-%s", s);
-    st->have_response_id = 1;
-}
-
-static void put_usage(wr *w, json_t *um)
-{
-    long long prompt = count_of(um, "promptTokenCount") + count_of(um, "toolUsePromptTokenCount");
-    long long thoughts = count_of(um, "thoughtsTokenCount");
-    long long completion = count_of(um, "candidatesTokenCount") + thoughts;
-    long long total = json_object_get(um, "totalTokenCount") ? count_of(um, "totalTokenCount")
-                                                             : prompt + completion;
-    w_s(w, "\"usage\":{\"prompt_tokens\":");
-    w_num(w, prompt);
-    w_s(w, ",\"completion_tokens\":");
-    w_num(w, completion);
-    w_s(w, ",\"total_tokens\":");
-    w_num(w, total);
-    w_s(w, ",\"prompt_tokens_details\":{\"cached_tokens\":");
-    w_num(w, count_of(um, "cachedContentTokenCount"));
-    w_s(w, "},\"completion_tokens_details\":{\"reasoning_tokens\":");
-    w_num(w, thoughts);
-    w_s(w, "}}");
-}
-
-/* Is this a part the client should see as text (not a thought summary)? */
-static json_t *visible_text(json_t *part)
-{
-    json_t *t = json_object_get(part, "text");
-    return json_is_string(t) && !json_is_true(json_object_get(part, "thought")) ? t : NULL;
-}
-
-/* One tool call; index >= 0 adds the stream's "index". */
-static void put_tool_call(wr *w, json_t *part, int k, int index)
-{
-    json_t *fc = json_object_get(part, "functionCall");
-    json_t *name = json_object_get(fc, "name");
-    json_t *args = json_object_get(fc, "args");
-    const char *nm = json_is_string(name) ? json_string_value(name) : "";
-    w_s(w, "{");
-    if (index >= 0) {
-        w_s(w, "\"index\":");
-        w_num(w, index);
-        w_s(w, ",");
-    }
-    char id[96];
-    int idn = snprintf(id, sizeof id, "call_%d_%s", k, nm);
-    w_s(w, "\"id\":");
-    w_str(w, id, idn < (int)sizeof id ? (size_t)idn : sizeof id - 1);
-    w_s(w, ",\"type\":\"function\",\"function\":{\"name\":");
-    w_str(w, nm, strlen(nm));
-    w_s(w, ",\"arguments\":");
-    char *a = json_is_object(args) ? json_dumps(args, JSON_COMPACT) : NULL;
-    if (a)
-        w_str(w, a, strlen(a));
-    else
-        w_s(w, "\"{}\"");
-    free(a);
-    w_s(w, "}");
-    json_t *sig = json_object_get(part, "thoughtSignature");
-    if (json_is_string(sig)) {
-        w_s(w, ",\"extra_content\":{\"google\":{\"thought_signature\":");
-        w_jstr(w, sig);
-        w_s(w, "}}");
-    }
-    w_s(w, "}");
-}
-
-static int candidate_index(json_t *cand, size_t pos)
-{
-    json_t *i = json_object_get(cand, "index");
-    return json_is_integer(i) ? (int)json_integer_value(i) : (int)pos;
-}
-
-static int chat_response(gemini_state *st, const seam_call_req *req, json_t *root, seam_buf *out)
-{
-    wr w = {out, 0};
-    take_response_id(st, root);
-    w_s(&w, "{\"id\":");
-    w_str(&w, st->id, strlen(st->id));
-    w_s(&w, ",\"object\":\"chat.completion\",\"created\":");
-    w_num(&w, st->created);
-    w_s(&w, ",\"model\":");
-    w_str(&w, req->model, strlen(req->model));
-    w_s(&w, ",\"choices\":[");
-    json_t *cands = json_object_get(root, "candidates");
-    size_t i;
-    json_t *cand;
-    json_array_foreach(cands, i, cand)
-    {
-        json_t *parts = json_object_get(json_object_get(cand, "content"), "parts");
-        size_t j;
-        json_t *part;
-        int ntext = 0, ncalls = 0;
-        if (i) w_s(&w, ",");
-        w_s(&w, "{\"index\":");
-        w_num(&w, candidate_index(cand, i));
-        w_s(&w, ",\"message\":{\"role\":\"assistant\",\"content\":");
-        json_array_foreach(parts, j, part)
-        {
-            json_t *t = visible_text(part);
-            if (t) {
-                if (!ntext++) w_s(&w, "\"");
-                if (!w.err)
-                    w.err =
-                        seam_buf_append_json_str(out, json_string_value(t), json_string_length(t));
-            }
-            if (json_is_object(json_object_get(part, "functionCall"))) ncalls++;
-        }
-        w_s(&w, ntext ? "\"" : ncalls ? "null" : "\"\"");
-        w_s(&w, ",\"refusal\":null");
-        if (ncalls) {
-            int k = 0;
-            w_s(&w, ",\"tool_calls\":[");
-            json_array_foreach(parts, j, part)
-            {
-                if (!json_is_object(json_object_get(part, "functionCall"))) continue;
-                if (k) w_s(&w, ",");
-                put_tool_call(&w, part, k++, -1);
-            }
-            w_s(&w, "]");
-        }
-        json_t *fr = json_object_get(cand, "finishReason");
-        w_s(&w, "},\"logprobs\":null,\"finish_reason\":\"");
-        w_s(&w, finish_reason(json_is_string(fr) ? json_string_value(fr) : "STOP", ncalls > 0));
-        w_s(&w, "\"}");
-    }
-    if (!json_array_size(cands)) {
-        /* the prompt itself was blocked (promptFeedback.blockReason) */
-        int blocked =
-            json_is_string(json_object_get(json_object_get(root, "promptFeedback"), "blockReason"));
-        w_s(&w, "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
-                "\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"");
-        w_s(&w, blocked ? "content_filter" : "stop");
-        w_s(&w, "\"}");
-    }
-    w_s(&w, "]");
-    json_t *um = json_object_get(root, "usageMetadata");
-    if (json_is_object(um)) {
-        w_s(&w, ",");
-        put_usage(&w, um);
-    }
-    w_s(&w, "}");
-    return w.err ? -1 : 0;
-}
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* A float32 vector as OpenAI's base64 (little-endian floats). */
-static void put_base64_floats(wr *w, json_t *values)
-{
-    size_t n = json_array_size(values);
-    unsigned char tri[3];
-    size_t have = 0;
-    w_s(w, "\"");
-    for (size_t i = 0; i < n; i++) {
-        float f = (float)json_number_value(json_array_get(values, i));
-        uint32_t bits;
-        memcpy(&bits, &f, 4);
-        for (int k = 0; k < 4; k++) {
-            tri[have++] = (unsigned char)(bits >> (8 * k));
-            if (have == 3) {
-                char q[4] = {b64[tri[0] >> 2], b64[((tri[0] & 3) << 4) | (tri[1] >> 4)],
-                             b64[((tri[1] & 15) << 2) | (tri[2] >> 6)], b64[tri[2] & 63]};
-                w_raw(w, q, 4);
-                have = 0;
-            }
-        }
-    }
-    if (have) {
-        if (have == 1) tri[1] = 0;
-        char q[4] = {b64[tri[0] >> 2], b64[((tri[0] & 3) << 4) | (tri[1] >> 4)],
-                     have == 2 ? b64[(tri[1] & 15) << 2] : '=', '='};
-        w_raw(w, q, 4);
-    }
-    w_s(w, "\"");
-}
-
-static int embeddings_response(gemini_state *st, const seam_call_req *req, json_t *root,
-                               seam_buf *out)
-{
-    json_t *embs = json_object_get(root, "embeddings");
-    if (!json_is_array(embs) || json_array_size(embs) != st->ninputs) return -1;
-    wr w = {out, 0};
-    w_s(&w, "{\"object\":\"list\",\"data\":[");
-    size_t i;
-    json_t *e;
-    json_array_foreach(embs, i, e)
-    {
-        json_t *values = json_object_get(e, "values");
-        if (!json_is_array(values)) return -1;
-        if (i) w_s(&w, ",");
-        w_s(&w, "{\"object\":\"embedding\",\"index\":");
-        w_num(&w, (long long)i);
-        w_s(&w, ",\"embedding\":");
-        if (st->base64) {
-            put_base64_floats(&w, values);
-        } else {
-            size_t j;
-            json_t *v;
-            w_s(&w, "[");
-            json_array_foreach(values, j, v)
-            {
-                if (!json_is_number(v)) return -1;
-                if (!w.err)
-                    w.err = seam_buf_printf(out, j ? ",%.9g" : "%.9g", json_number_value(v));
-            }
-            w_s(&w, "]");
-        }
-        w_s(&w, "}");
-    }
-    /* batchEmbedContents reports no token counts: 0 says "the vendor sent none"
-     * rather than a guess; a usageMetadata, should one appear, is used. */
-    long long tokens = count_of(json_object_get(root, "usageMetadata"), "promptTokenCount");
-    w_s(&w, "],\"model\":");
-    w_str(&w, req->model, strlen(req->model));
-    w_s(&w, ",\"usage\":{\"prompt_tokens\":");
-    w_num(&w, tokens);
-    w_s(&w, ",\"total_tokens\":");
-    w_num(&w, tokens);
-    w_s(&w, "}}");
-    return w.err ? -1 : 0;
-}
-
-static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
-{
-    json_t *root = json_loadb(p, n, 0, NULL);
-    int rc = -1;
-    if (json_is_object(root))
-        rc = req->op == SEAM_OP_EMBEDDINGS ? embeddings_response(state, req, root, out)
-                                           : chat_response(state, req, root, out);
-    json_decref(root);
-    return rc;
-}
-
-/* ---- errors ---- */
-
-/* Gemini's {"error":{"code","message","status","details"}} -> OpenAI's. */
-static int put_error(wr *w, int status, json_t *err)
-{
-    json_t *msg = json_object_get(err, "message");
-    json_t *st = json_object_get(err, "status");
-    char type[64] = "";
-    if (json_is_string(st) && json_string_length(st) < sizeof type) {
-        const char *s = json_string_value(st);
-        for (size_t i = 0; s[i]; i++)
-            type[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-    } else {
-        snprintf(type, sizeof type, "%s", seam_openai_error_type(status));
-    }
-    /* google.rpc.ErrorInfo's reason (e.g. API_KEY_INVALID) is the most specific code */
-    const char *reason = NULL;
-    size_t i;
-    json_t *d;
-    json_array_foreach(json_object_get(err, "details"), i, d)
-    {
-        json_t *r = json_object_get(d, "reason");
-        if (json_is_string(r)) reason = json_string_value(r);
-    }
-    w_s(w, "{\"error\":{\"message\":");
-    if (json_is_string(msg))
-        w_jstr(w, msg);
-    else
-        w_s(w, "\"the provider reported an error without a message\"");
-    w_s(w, ",\"type\":");
-    w_str(w, type, strlen(type));
-    w_s(w, ",\"param\":null,\"code\":");
-    if (reason) {
-        char code[64];
-        size_t k = 0;
-        for (; k < sizeof code - 1 && reason[k]; k++)
-            code[k] = (char)((reason[k] >= 'A' && reason[k] <= 'Z') ? reason[k] + 32 : reason[k]);
-        w_str(w, code, k);
-    } else {
-        w_s(w, "null");
-    }
-    w_s(w, "}}");
-    return w->err;
-}
-
-static int error_body(int status, const char *p, size_t n, seam_buf *out)
-{
-    json_t *root = json_loadb(p, n, 0, NULL);
-    json_t *err = json_object_get(root, "error");
-    /* a list of one response is what streamGenerateContent without SSE sends */
-    if (!err && json_is_array(root)) err = json_object_get(json_array_get(root, 0), "error");
-    int rc;
-    wr w = {out, 0};
-    if (json_is_object(err)) {
-        rc = put_error(&w, status, err);
-    } else {
-        char msg[160];
-        snprintf(msg, sizeof msg, "the provider answered HTTP %d without a Gemini error body",
-                 status);
-        rc = seam_openai_error_json(out, status, "upstream_error", msg);
-    }
-    json_decref(root);
-    return rc ? -1 : 0;
-}
-
-/* ---- streams ---- */
-
-typedef struct stream_ctx {
-    gemini_state *st;
-    const seam_call_req *req;
-    wr w;
-} stream_ctx;
-
-static void chunk_open(stream_ctx *c, int index)
-{
-    wr *w = &c->w;
-    w_s(w, "data: {\"id\":");
-    w_str(w, c->st->id, strlen(c->st->id));
-    w_s(w, ",\"object\":\"chat.completion.chunk\",\"created\":");
-    w_num(w, c->st->created);
-    w_s(w, ",\"model\":");
-    w_str(w, c->req->model, strlen(c->req->model));
-    w_s(w, ",\"choices\":[{\"index\":");
-    w_num(w, index);
-    w_s(w, ",\"delta\":{");
-    choice_state *cs = &c->st->choice[index];
-    if (!cs->started) {
-        w_s(w, "\"role\":\"assistant\"");
-        cs->started = 1;
-    }
-}
-
-/* Closes a chunk's delta; the delta's first member must be preceded by a
- * comma when the role came first — callers use sep(). */
-static void chunk_close(stream_ctx *c, const char *finish)
-{
-    w_s(&c->w, "},\"logprobs\":null,\"finish_reason\":");
-    if (finish) {
-        w_s(&c->w, "\"");
-        w_s(&c->w, finish);
-        w_s(&c->w, "\"");
-    } else {
-        w_s(&c->w, "null");
-    }
-    w_s(&c->w, "}]}\n\n");
-}
-
-static void sep(stream_ctx *c)
-{
-    seam_buf *b = c->w.b;
-    if (!c->w.err && b->len && b->data[b->len - 1] != '{') w_s(&c->w, ",");
-}
-
-static int stream_candidate(stream_ctx *c, json_t *cand, size_t pos)
-{
-    int index = candidate_index(cand, pos);
-    if (index < 0 || index >= MAX_CANDIDATES) return -1;
-    choice_state *cs = &c->st->choice[index];
-    if (cs->finished) return 0; /* nothing may follow a finish_reason */
-    json_t *parts = json_object_get(json_object_get(cand, "content"), "parts");
-    size_t j;
-    json_t *part;
-    int ntext = 0, ncalls = 0;
-    json_array_foreach(parts, j, part)
-    {
-        json_t *t = visible_text(part);
-        if (t && json_string_length(t)) ntext++;
-        if (json_is_object(json_object_get(part, "functionCall"))) ncalls++;
-    }
-    json_t *fr = json_object_get(cand, "finishReason");
-    if (ntext || ncalls) {
-        chunk_open(c, index);
-        if (ntext) {
-            sep(c);
-            w_s(&c->w, "\"content\":\"");
-            json_array_foreach(parts, j, part)
-            {
-                json_t *t = visible_text(part);
-                if (t && !c->w.err)
-                    c->w.err = seam_buf_append_json_str(c->w.b, json_string_value(t),
-                                                        json_string_length(t));
-            }
-            w_s(&c->w, "\"");
-        } else {
-            sep(c);
-            w_s(&c->w, "\"content\":null");
-        }
-        if (ncalls) {
-            w_s(&c->w, ",\"tool_calls\":[");
-            int first = 1;
-            json_array_foreach(parts, j, part)
-            {
-                if (!json_is_object(json_object_get(part, "functionCall"))) continue;
-                if (!first) w_s(&c->w, ",");
-                first = 0;
-                put_tool_call(&c->w, part, cs->ncalls, cs->ncalls);
-                cs->ncalls++;
-            }
-            w_s(&c->w, "]");
-        }
-        chunk_close(c, NULL);
-    }
-    if (json_is_string(fr)) {
-        chunk_open(c, index);
-        chunk_close(c, finish_reason(json_string_value(fr), cs->ncalls > 0));
-        cs->finished = 1;
-    }
-    return 0;
-}
-
-static int on_event(void *ud, const seam_sse_event *ev)
-{
-    stream_ctx *c = ud;
-    gemini_state *st = c->st;
-    if (!ev->data || st->failed) return 0;
-    json_t *root = json_loadb(ev->data, ev->data_len, 0, NULL);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return 1; /* not what streamGenerateContent sends */
-    }
-    int rc = 0;
-    json_t *err = json_object_get(root, "error");
-    if (json_is_object(err)) {
-        json_t *code = json_object_get(err, "code");
-        w_s(&c->w, "data: ");
-        put_error(&c->w, json_is_integer(code) ? (int)json_integer_value(code) : 500, err);
-        w_s(&c->w, "\n\n");
-        st->failed = 1;
-        goto done;
-    }
-    take_response_id(st, root);
-    json_t *um = json_object_get(root, "usageMetadata");
-    if (json_is_object(um)) {
-        json_decref(st->usage);
-        st->usage = json_incref(um);
-    }
-    json_t *cands = json_object_get(root, "candidates");
-    size_t i;
-    json_t *cand;
-    json_array_foreach(cands, i, cand)
-    {
-        if (stream_candidate(c, cand, i)) {
-            rc = 1;
-            goto done;
-        }
-    }
-    json_t *block = json_object_get(json_object_get(root, "promptFeedback"), "blockReason");
-    if (!json_array_size(cands) && json_is_string(block) && !st->choice[0].finished) {
-        chunk_open(c, 0);
-        chunk_close(c, "content_filter");
-        st->choice[0].finished = 1;
-    }
-done:
-    json_decref(root);
-    return c->w.err ? 1 : rc;
-}
-
-static int stream(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
-{
-    stream_ctx c = {state, req, {out, 0}};
-    return seam_sse_feed(&c.st->sse, p, n, on_event, &c) ? -1 : 0;
-}
-
-static int stream_end(void *state, const seam_call_req *req, seam_buf *out)
-{
-    gemini_state *st = state;
-    stream_ctx c = {st, req, {out, 0}};
-    if (seam_sse_finish(&st->sse, on_event, &c) != 0 || st->failed) return -1;
-    int finished = 0;
-    for (int i = 0; i < MAX_CANDIDATES; i++) {
-        if (st->choice[i].started && !st->choice[i].finished) return -1; /* cut short */
-        finished |= st->choice[i].finished;
-    }
-    if (!finished) return -1;
-    if (st->include_usage && st->usage) {
-        w_s(&c.w, "data: {\"id\":");
-        w_str(&c.w, st->id, strlen(st->id));
-        w_s(&c.w, ",\"object\":\"chat.completion.chunk\",\"created\":");
-        w_num(&c.w, st->created);
-        w_s(&c.w, ",\"model\":");
-        w_str(&c.w, req->model, strlen(req->model));
-        w_s(&c.w, ",\"choices\":[],");
-        put_usage(&c.w, st->usage);
-        w_s(&c.w, "}\n\n");
-    }
-    w_s(&c.w, "data: [DONE]\n\n");
-    return c.w.err ? -1 : 0;
 }
 
 const seam_adapter_ops seam_gemini_ops = {
     .build = build,
     .state_size = sizeof(gemini_state),
-    .state_free = state_free,
-    .response = response,
-    .stream = stream,
-    .stream_end = stream_end,
-    .error = error_body,
+    .state_free = seam_gemini_state_free,
+    .response = seam_gemini_response,
+    .stream = seam_gemini_stream,
+    .stream_end = seam_gemini_stream_end,
+    .error = seam_gemini_error,
 };
 
 static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req *req,

@@ -120,6 +120,7 @@ typedef struct built {
     void *state;
     seam_call_req req;
     char *text; /* the OpenAI body */
+    char *raw;  /* the Gemini body as written */
     char model[256];
 } built;
 
@@ -131,21 +132,23 @@ static void built_free(built *b)
         free(b->state);
     }
     free(b->text);
+    free(b->raw);
     memset(b, 0, sizeof *b);
 }
 
-/* Runs build() on openai (not stolen) for model, keeping the state. */
-static void build_with(seam_provider *p, json_t *openai, const char *model, seam_op op, built *b)
+/* Runs build() on the OpenAI body text (taken) for model, keeping the state. */
+static void build_text(seam_provider *p, char *text, int stream, const char *model, seam_op op,
+                       built *b)
 {
     memset(b, 0, sizeof *b);
     snprintf(b->model, sizeof b->model, "%s", model);
-    b->text = json_dumps(openai, JSON_COMPACT);
+    b->text = text;
     b->req = (seam_call_req){
         .op = op,
         .model = b->model,
         .body = b->text,
         .body_len = strlen(b->text),
-        .stream = op == SEAM_OP_CHAT && json_is_true(json_object_get(openai, "stream")),
+        .stream = op == SEAM_OP_CHAT && stream,
         .refuse = b->refuse,
         .refuse_len = sizeof b->refuse,
     };
@@ -159,6 +162,7 @@ static void build_with(seam_provider *p, json_t *openai, const char *model, seam
         const char *path = strchr(strstr(url, "://") + 3, '/');
         snprintf(b->url, sizeof b->url, "%s", path ? path : url);
         b->body = parse(out.body.data, out.body.len);
+        b->raw = strndup(out.body.data, out.body.len);
         for (int i = 0; i < out.nheaders; i++)
             snprintf(b->headers[b->nheaders++], sizeof b->headers[0], "%s", out.headers[i]);
     }
@@ -166,6 +170,13 @@ static void build_with(seam_provider *p, json_t *openai, const char *model, seam
         free(out.headers[i]);
     seam_http_target_free(out.owned_target);
     seam_buf_free(&out.body);
+}
+
+/* Runs build() on openai (not stolen) for model, keeping the state. */
+static void build_with(seam_provider *p, json_t *openai, const char *model, seam_op op, built *b)
+{
+    build_text(p, json_dumps(openai, JSON_COMPACT), json_is_true(json_object_get(openai, "stream")),
+               model, op, b);
 }
 
 static void build_ok(seam_provider *p, json_t *openai, const char *model, seam_op op, built *b)
@@ -385,6 +396,161 @@ static void test_request_details(void **unused)
                            "\"prediction\":{\"type\":\"content\",\"content\":\"x\"}}",
                            "contents", &b),
                 "[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]", "dropped fields");
+    built_free(&b);
+    seam_provider_gemini.destroy(p);
+}
+
+/* JSON written with ' for " (C strings full of \" are hard to read); malloc'd. */
+static char *jq(const char *s)
+{
+    char *t = strdup(s);
+    for (char *c = t; *c; c++)
+        if (*c == '\'') *c = '"';
+    return t;
+}
+
+static void expect_jq(json_t *got, const char *want, const char *where)
+{
+    char *w = jq(want);
+    expect_json(got, w, where);
+    free(w);
+}
+
+/* Texts are copied still escaped and numbers as the client wrote them; the
+ * strings that are looked into (URLs, ids, arguments, results) are decoded. */
+static void test_request_escapes_and_numbers(void **unused)
+{
+    seam_provider *p = make_provider(&CONF);
+    built b;
+    build_text(p,
+               jq("{'messages':["
+                  "{'role':'system','content':'be \\'nice\\'\\n'},"
+                  "{'role':'user','content':["
+                  "{'type':'text','text':'caf\\u00e9 \\/ \\ud83d\\ude00'},"
+                  "{'type':'image_url','image_url':{'url':'https:\\/\\/x.example\\/cat.PNG'}},"
+                  "{'type':'image_url','image_url':'data:image\\/png;base64,iVBOR\\/w=='}]},"
+                  "{'role':'assistant','tool_calls':[{'id':'c\\u0031','type':'function',"
+                  "'function':{'name':'look\\u005fup',"
+                  "'arguments':'{\\'q\\': \\'caf\\\\u00e9 \\\\\\'x\\\\\\'\\', \\'n\\': 1.50}'}}]},"
+                  "{'role':'tool','tool_call_id':'c1','content':'{\\'ok\\':true,\\'t\\':\\'"
+                  "\\\\u00e9\\'}'},"
+                  "{'role':'tool','tool_call_id':'call_2_f\\u00fcr','content':'plain \\'text\\''}],"
+                  "'temperature':0.70,'top_p':1e-1,'seed':12345678901234,'stop':'\\u0041'}"),
+               0, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    if (b.rc) fail_msg("refused: %s", b.refuse);
+    expect_jq(
+        json_object_get(b.body, "contents"),
+        "[{'role':'user','parts':[{'text':'caf\xc3\xa9 / \xf0\x9f\x98\x80'},"
+        "{'fileData':{'mimeType':'image/png','fileUri':'https://x.example/cat.PNG'}},"
+        "{'inlineData':{'mimeType':'image/png','data':'iVBOR/w=='}}]},"
+        "{'role':'model','parts':[{'functionCall':{'name':'look_up',"
+        "'args':{'q':'caf\xc3\xa9 \\'x\\'','n':1.5}}}]},"
+        "{'role':'user','parts':["
+        "{'functionResponse':{'name':'look_up','response':{'content':{'ok':true,"
+        "'t':'\xc3\xa9'}}}},"
+        "{'functionResponse':{'name':'f\xc3\xbcr','response':{'content':'plain \\'text\\''}}}]}]",
+        "contents");
+    expect_jq(json_object_get(b.body, "systemInstruction"),
+              "{'parts':[{'text':'be \\'nice\\'\\n'}]}", "systemInstruction");
+    expect_jq(json_object_get(b.body, "generationConfig"),
+              "{'temperature':0.7,'topP':0.1,'seed':12345678901234,'stopSequences':['A']}",
+              "generationConfig");
+    /* copied, not re-printed */
+    assert_non_null(strstr(b.raw, "\"temperature\":0.70"));
+    assert_non_null(strstr(b.raw, "\"topP\":1e-1"));
+    assert_non_null(strstr(b.raw, "\"seed\":12345678901234"));
+    assert_non_null(strstr(b.raw, "\"text\":\"caf\\u00e9 \\/ \\ud83d\\ude00\""));
+    assert_non_null(strstr(b.raw, "\"n\": 1.50"));
+    built_free(&b);
+
+    /* duplicate members: the last one counts, as for any JSON reader */
+    build_text(p,
+               jq("{'messages':[{'role':'user','content':'x'}],'temperature':'hot',"
+                  "'temperature':0.5,'logprobs':true,'logprobs':false}"),
+               0, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    if (b.rc) fail_msg("refused: %s", b.refuse);
+    expect_jq(json_object_get(b.body, "generationConfig"), "{'temperature':0.5}", "duplicates");
+    built_free(&b);
+    /* ... in the place of the first: that decides which refusal comes first */
+    build_text(p, jq("{'messages':[{'role':'user','content':'x'}],'foo':1,'bar':2,'foo':3}"), 0,
+               "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    assert_int_equal(b.rc, -1);
+    assert_non_null(strstr(b.refuse, "cannot take foo: "));
+    built_free(&b);
+    seam_provider_gemini.destroy(p);
+}
+
+/* $ref, allOf and Optional anyOf fold into the schema that holds them: its
+ * own members win, the folded one fills in the rest. */
+static void test_schema_folds(void **unused)
+{
+    seam_provider *p = make_provider(&CONF);
+    built b;
+    build_text(p,
+               jq("{'messages':[{'role':'user','content':'x'}],'tools':[{'type':'function',"
+                  "'function':{'name':'f','parameters':{'type':'object',"
+                  "'$defs':{'A':{'title':'A','$ref':'#/$defs/B'},"
+                  "'B':{'type':'string','title':'B','description':'b'}},"
+                  "'properties':{"
+                  "'caf\\u00e9':{'$ref':'#\\/$defs\\/A','description':'outer'},"
+                  "'opt':{'anyOf':[{'$ref':'#/$defs/B'},{'type':'null'}],'title':'T'},"
+                  "'both':{'allOf':[{'type':'object','properties':{'x':{'type':'integer',"
+                  "'minimum':1.0}}}],'description':'d'},"
+                  "'dt':{'type':'string','type':'integer'},"
+                  "'ex':{'type':'string','examples':['a','b'],'example':'c'},"
+                  "'ex2':{'type':'string','examples':['a','b']},"
+                  "'ec':{'enum':['a',null],'const':'c'},"
+                  "'nf':{'type':'string','nullable':false},"
+                  "'dup':{'type':'string'},"
+                  "'dup':{'type':'boolean'}}}}}]}"),
+               0, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    if (b.rc) fail_msg("refused: %s", b.refuse);
+    json_t *decl =
+        json_array_get(json_object_get(json_array_get(json_object_get(b.body, "tools"), 0),
+                                       "functionDeclarations"),
+                       0);
+    expect_jq(json_object_get(decl, "parameters"),
+              "{'type':'OBJECT','properties':{"
+              "'caf\xc3\xa9':{'description':'outer','title':'A','type':'STRING'},"
+              "'opt':{'title':'T','nullable':true,'type':'STRING','description':'b'},"
+              "'both':{'description':'d','type':'OBJECT','properties':{'x':{'type':'INTEGER',"
+              "'minimum':1.0}}},"
+              "'dt':{'type':'INTEGER'},"
+              "'ex':{'type':'STRING','example':'c'},"
+              "'ex2':{'type':'STRING','example':'a'},"
+              "'ec':{'enum':['c'],'nullable':true,'type':'STRING'},"
+              "'nf':{'type':'STRING','nullable':false},"
+              "'dup':{'type':'BOOLEAN'}}}",
+              "parameters");
+    assert_non_null(strstr(b.raw, "\"caf\\u00e9\":{"));
+    assert_non_null(strstr(b.raw, "\"minimum\":1.0"));
+    built_free(&b);
+
+    /* a response schema keeps its order, names as they decode (a repeated one
+     * where it came first) */
+    build_text(p,
+               jq("{'messages':[{'role':'user','content':'x'}],'response_format':{'type':"
+                  "'json_schema','json_schema':{'name':'s','schema':{'type':'object',"
+                  "'properties':{'b\\u0061':{'type':'string'},'a':{'type':'string'},"
+                  "'ba':{'type':'integer'}}}}}}"),
+               0, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    if (b.rc) fail_msg("refused: %s", b.refuse);
+    expect_jq(json_object_get(json_object_get(b.body, "generationConfig"), "responseSchema"),
+              "{'type':'OBJECT','properties':{'ba':{'type':'INTEGER'},'a':{'type':'STRING'}},"
+              "'propertyOrdering':['ba','a']}",
+              "responseSchema");
+    built_free(&b);
+
+    /* an Optional whose one schema is not a schema */
+    build_text(p,
+               jq("{'messages':[{'role':'user','content':'x'}],'tools':[{'type':'function',"
+                  "'function':{'name':'f','parameters':{'type':'object','properties':{"
+                  "'p':{'anyOf':[1,{'type':'null'}]}}}}}]}"),
+               0, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    assert_int_equal(b.rc, -1);
+    assert_string_equal(b.refuse, "provider 'g' (gemini) cannot take "
+                                  "tools[0].function.parameters.properties.p.anyOf[0]: a schema "
+                                  "must be an object");
     built_free(&b);
     seam_provider_gemini.destroy(p);
 }
@@ -847,6 +1013,96 @@ static void test_stream_error_and_block(void **unused)
         json_integer_value(json_object_get(json_object_get(a.result, "usage"), "prompt_tokens")),
         5);
     assembled_free(&a);
+    seam_buf_free(&out);
+    seam_provider_gemini.destroy(p);
+}
+
+/* Answers: texts, arguments and signatures copied still escaped; the few
+ * strings that decide something decoded; numbers as Gemini wrote them. */
+static void test_answer_escapes(void **unused)
+{
+    seam_provider *p = make_provider(&CONF);
+    json_t *req = json_pack("{s:[{s:s,s:s}]}", "messages", "role", "user", "content", "hi");
+    built b;
+    build_ok(p, req, "gemini-2.0-flash", SEAM_OP_CHAT, &b);
+    char *ans = jq("{'responseId':'r\\u0031','candidates':[{'content':{'parts':["
+                   "{'text':'caf\\u00e9 \\'q\\'\\n'},{'text':'!'},{'text':'hidden','thought':true},"
+                   "{'functionCall':{'name':'f\\u00fcr','args':{'a':'\\u00e9', 'n': 1.50}},"
+                   "'thoughtSignature':'s\\/ig'}]},'finishReason':'MAX_\\u0054OKENS'}],"
+                   "'usageMetadata':{'promptTokenCount':'7','candidatesTokenCount':2.0,"
+                   "'totalTokenCount':9}}");
+    seam_buf out;
+    seam_buf_init(&out, 1 << 20);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out), 0);
+    json_t *got = parse(out.data, out.len);
+    json_object_del(got, "created");
+    expect_jq(got,
+              "{'id':'chatcmpl-r1','object':'chat.completion','model':'gemini-2.0-flash',"
+              "'choices':[{'index':0,'message':{'role':'assistant',"
+              "'content':'caf\xc3\xa9 \\'q\\'\\n!','refusal':null,'tool_calls':[{'id':"
+              "'call_0_f\xc3\xbcr','type':'function','function':{'name':'f\xc3\xbcr',"
+              "'arguments':'{\\'a\\':\\'\\\\u00e9\\',\\'n\\':1.50}'},"
+              "'extra_content':{'google':{'thought_signature':'s/ig'}}}]},"
+              "'logprobs':null,'finish_reason':'length'}],"
+              "'usage':{'prompt_tokens':7,'completion_tokens':2,'total_tokens':9,"
+              "'prompt_tokens_details':{'cached_tokens':0},"
+              "'completion_tokens_details':{'reasoning_tokens':0}}}",
+              "answer");
+    json_decref(got);
+    free(ans);
+    built_free(&b);
+
+    /* a stream: the same texts, in pieces */
+    static const char *const events[] = {
+        "{'candidates':[{'content':{'parts':[{'text':'caf\\u00e9 '}]}}]}",
+        "{'candidates':[{'content':{'parts':[{'text':'\\'q\\'\\n'},"
+        "{'functionCall':{'name':'g','args':{'s':'\\/'}}}]},'finishReason':'STOP'}]}",
+    };
+    seam_buf wire;
+    seam_buf_init(&wire, 1 << 20);
+    for (size_t i = 0; i < 2; i++) {
+        char *e = jq(events[i]);
+        seam_buf_append_str(&wire, "data: ");
+        seam_buf_append_str(&wire, e);
+        seam_buf_append_str(&wire, "\r\n\r\n");
+        free(e);
+    }
+    seam_buf sse;
+    assert_int_equal(run_stream(p, "gemini-2.0-flash", 0, wire.data, wire.len, 7, 5, &sse), 0);
+    assembled a;
+    assemble(sse.data, sse.len, &a);
+    assert_true(a.done);
+    expect_jq(json_array_get(json_object_get(a.result, "choices"), 0),
+              "{'content':'caf\xc3\xa9 \\'q\\'\\n','finish_reason':'tool_calls','tool_calls':["
+              "{'id':'call_0_g','name':'g','arguments':'{\\'s\\':\\'\\\\/\\'}'}]}",
+              "stream");
+    assembled_free(&a);
+    seam_buf_free(&sse);
+    seam_buf_free(&wire);
+
+    /* an error: status and reason decoded, the message copied */
+    char *err = jq("{'error':{'code':400,'message':'bad \\u0022x\\u0022','status':"
+                   "'INVALID\\u005fARGUMENT','details':[{'reason':'API_KEY\\u005fINVALID'}]}}");
+    seam_buf_reset(&out);
+    assert_int_equal(seam_gemini_ops.error(400, err, strlen(err), &out), 0);
+    got = parse(out.data, out.len);
+    expect_jq(json_object_get(got, "error"),
+              "{'message':'bad \\'x\\'','type':'invalid_argument','param':null,"
+              "'code':'api_key_invalid'}",
+              "error");
+    json_decref(got);
+    free(err);
+
+    /* embeddings: each value as written */
+    json_decref(req);
+    req = json_pack("{s:s}", "input", "x");
+    build_ok(p, req, "text-embedding-004", SEAM_OP_EMBEDDINGS, &b);
+    static const char emb[] = "{\"embeddings\":[{\"values\":[0.12345678901234567,-1e-3,2]}]}";
+    seam_buf_reset(&out);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, emb, strlen(emb), &out), 0);
+    assert_non_null(strstr(out.data, "\"embedding\":[0.12345678901234567,-1e-3,2]"));
+    built_free(&b);
+    json_decref(req);
     seam_buf_free(&out);
     seam_provider_gemini.destroy(p);
 }
@@ -1528,6 +1784,8 @@ int main(void)
         cmocka_unit_test(test_headers_and_urls),
         cmocka_unit_test(test_tool_choice_modes),
         cmocka_unit_test(test_request_details),
+        cmocka_unit_test(test_request_escapes_and_numbers),
+        cmocka_unit_test(test_schema_folds),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_response_fixtures),
         cmocka_unit_test(test_embeddings_answers),
@@ -1535,6 +1793,7 @@ int main(void)
         cmocka_unit_test(test_stream_fixtures),
         cmocka_unit_test(test_stream_cut_short),
         cmocka_unit_test(test_stream_error_and_block),
+        cmocka_unit_test(test_answer_escapes),
         cmocka_unit_test(test_mock_wire_paths),
         cmocka_unit_test(test_mock_wire_generate),
         cmocka_unit_test(test_mock_wire_limits_and_errors),
