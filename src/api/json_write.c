@@ -97,6 +97,28 @@ void seam_jw_key(seam_jw *w, const char *k)
     w->after_key = 1;
 }
 
+void seam_jw_key_escaped(seam_jw *w, const char *body, size_t n)
+{
+    sep(w);
+    put(w, "\"", 1);
+    put(w, body, n);
+    put(w, "\":", 2);
+    w->after_key = 1;
+}
+
+seam_jw_pos seam_jw_mark(const seam_jw *w)
+{
+    return (seam_jw_pos){*w, w->b->len};
+}
+
+void seam_jw_rollback(seam_jw *w, const seam_jw_pos *pos)
+{
+    if (w->err) return;
+    *w = pos->w;
+    w->b->len = pos->len;
+    if (w->b->data) w->b->data[pos->len] = '\0';
+}
+
 void seam_jw_str(seam_jw *w, const char *s, size_t n)
 {
     sep(w);

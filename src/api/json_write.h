@@ -43,6 +43,8 @@ void seam_jw_arr(seam_jw *w);
 void seam_jw_end(seam_jw *w); /* closes the innermost object or array */
 /* An object key; k is plain text (escaped if it needs to be). */
 void seam_jw_key(seam_jw *w, const char *k);
+/* An object key whose body is already JSON-escaped (a key of a parsed document). */
+void seam_jw_key_escaped(seam_jw *w, const char *body, size_t n);
 
 void seam_jw_str(seam_jw *w, const char *s, size_t n); /* escapes s */
 void seam_jw_cstr(seam_jw *w, const char *s);
@@ -62,6 +64,16 @@ void seam_jw_str_add(seam_jw *w, const char *s, size_t n);            /* escapes
 void seam_jw_str_add_escaped(seam_jw *w, const char *body, size_t n); /* already escaped */
 void seam_jw_str_add_int(seam_jw *w, long long v);                    /* its digits */
 void seam_jw_str_end(seam_jw *w);
+
+/* Taking back what was written: seam_jw_mark remembers where the writer
+ * is, seam_jw_rollback returns it (and its buffer) there — for output
+ * found useless only once written.  An error already recorded sticks. */
+typedef struct seam_jw_pos {
+    seam_jw w;
+    size_t len;
+} seam_jw_pos;
+seam_jw_pos seam_jw_mark(const seam_jw *w);
+void seam_jw_rollback(seam_jw *w, const seam_jw_pos *pos);
 
 /* JSON text p[0..n) (valid) as a string value, its insignificant
  * whitespace dropped: a tool call's input object becomes OpenAI's

@@ -354,37 +354,12 @@ static void put_piece(xl *x, const text *t, const char *s, size_t n)
         seam_jw_str(x->w, s, n);
 }
 
-/* json_write.h takes keys as C strings; a member's key is copied still
- * escaped: a string, then the ':' that makes it a key. */
+/* A member's key, copied still escaped. */
 static void put_key_node(xl *x, seam_jv key)
 {
     size_t n;
     const char *body = seam_jstr(x->d, key, &n);
-    seam_jw_str_escaped(x->w, body, n);
-    if (!x->w->err) x->w->err = seam_buf_append(x->w->b, ":", 1);
-    x->w->after_key = 1;
-}
-
-/* json_write.h cannot take back what it wrote.  A tool's parameters are
- * known to have no properties (and must be left out) only once converted,
- * so they are written and then dropped: the writer is a plain value, and a
- * copy of it with the buffer's length is all there is to restore. */
-typedef struct jw_mark {
-    seam_jw w;
-    size_t len;
-} jw_mark;
-
-static jw_mark jw_mark_now(const seam_jw *w)
-{
-    return (jw_mark){*w, w->b->len};
-}
-
-static void jw_rollback(seam_jw *w, const jw_mark *m)
-{
-    if (w->err) return; /* the error sticks */
-    *w = m->w;
-    w->b->len = m->len;
-    if (w->b->data) w->b->data[m->len] = '\0';
+    seam_jw_key_escaped(x->w, body, n);
 }
 
 /* -- JSON Schema -> Gemini Schema -- */
@@ -1514,11 +1489,11 @@ static int tool_choice(xl *x, seam_jv choice, const char **mode, picked *allowed
  * an empty OBJECT), which is known once it is converted. */
 static int put_parameters(xl *x, seam_jv params, const at *where)
 {
-    jw_mark mark = jw_mark_now(x->w);
+    seam_jw_pos mark = seam_jw_mark(x->w);
     int props = 0;
     seam_jw_key(x->w, "parameters");
     if (convert_schema(x, params, where, 0, &props)) return -1;
-    if (!props) jw_rollback(x->w, &mark);
+    if (!props) seam_jw_rollback(x->w, &mark);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "api/json_doc.h"
 #include "api/json_write.h"
+#include "api/openai_out.h"
 #include "api/openai_error.h"
 #include "providers/gemini_xlate.h"
 
@@ -43,13 +44,6 @@ static long small_text(const seam_jdoc *d, seam_jv v, char *buf, size_t cap)
     return seam_json_unescape(body, n, buf, cap);
 }
 
-static long long sat_add(long long a, long long b)
-{
-    long long r;
-    if (__builtin_add_overflow(a, b, &r)) return a > 0 ? LLONG_MAX : LLONG_MIN;
-    return r;
-}
-
 /* A token count: a non-negative number, or an int64 as proto JSON writes
  * it, a string; anything else counts 0. */
 static long long count_of(const seam_jdoc *d, seam_jv obj, const char *key)
@@ -69,12 +63,12 @@ static long long count_of(const seam_jdoc *d, seam_jv obj, const char *key)
 static gemini_usage usage_of(const seam_jdoc *d, seam_jv um)
 {
     gemini_usage u;
-    u.prompt =
-        sat_add(count_of(d, um, "promptTokenCount"), count_of(d, um, "toolUsePromptTokenCount"));
+    u.prompt = seam_oai_add(count_of(d, um, "promptTokenCount"),
+                            count_of(d, um, "toolUsePromptTokenCount"));
     u.reasoning = count_of(d, um, "thoughtsTokenCount");
-    u.completion = sat_add(count_of(d, um, "candidatesTokenCount"), u.reasoning);
+    u.completion = seam_oai_add(count_of(d, um, "candidatesTokenCount"), u.reasoning);
     u.total = seam_jget(d, um, "totalTokenCount") ? count_of(d, um, "totalTokenCount")
-                                                  : sat_add(u.prompt, u.completion);
+                                                  : seam_oai_add(u.prompt, u.completion);
     u.cached = count_of(d, um, "cachedContentTokenCount");
     return u;
 }

@@ -266,6 +266,29 @@ static void test_writer_keys(void **state)
     seam_buf_free(&out);
 }
 
+static void test_writer_escaped_key_and_rollback(void **state)
+{
+    seam_buf out;
+    seam_buf_init(&out, 1024);
+    seam_jw w;
+    seam_jw_init(&w, &out);
+    seam_jw_obj(&w);
+    seam_jw_key_escaped(&w, "a\\u0062", 7);
+    seam_jw_int(&w, 1);
+    seam_jw_pos mark = seam_jw_mark(&w);
+    seam_jw_key(&w, "dropped");
+    seam_jw_arr(&w);
+    seam_jw_int(&w, 2);
+    seam_jw_end(&w);
+    seam_jw_rollback(&w, &mark);
+    seam_jw_key(&w, "kept");
+    seam_jw_bool(&w, 0);
+    seam_jw_end(&w);
+    assert_int_equal(seam_jw_error(&w), 0);
+    assert_string_equal(out.data, "{\"a\\u0062\":1,\"kept\":false}");
+    seam_buf_free(&out);
+}
+
 static void test_writer_errors(void **state)
 {
     seam_buf out;
@@ -287,9 +310,13 @@ static void test_writer_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_navigation),    cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_invalid),       cmocka_unit_test(test_rewrite_round_trip),
-        cmocka_unit_test(test_writer),        cmocka_unit_test(test_writer_keys),
+        cmocka_unit_test(test_navigation),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_rewrite_round_trip),
+        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_writer_keys),
+        cmocka_unit_test(test_writer_escaped_key_and_rollback),
         cmocka_unit_test(test_writer_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
