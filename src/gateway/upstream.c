@@ -343,6 +343,8 @@ static void start_call(gw_req *r, const seam_target_conf *t, int pi, seam_target
         return;
     }
     arm(r, cfg->first_byte_timeout_ms);
+    /* The copy leaves after the primary call, so it never delays it. */
+    if (r->attempts == 1 && r->rc) gw_shadow_maybe(r);
 }
 
 /* Gives up: the last call's failure is the answer, or, when no call was
@@ -553,7 +555,6 @@ void gw_upstream_begin(gw_req *r)
     const seam_config *cfg = r->rt->cfg;
     r->deadline_us = r->http->start_us + (uint64_t)cfg->total_timeout_ms * 1000;
     if (r->rc && pick(r) != 0) return;
-    if (r->rc) gw_shadow_maybe(r);
     attempt(r);
 }
 
