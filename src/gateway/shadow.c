@@ -73,7 +73,6 @@ static void shadow_end(gw_shadow *s, const char *error)
     if (s->health) {
         seam_breaker_report(s->health, s->breaker, healthy, s->trial, now,
                             (s->first_byte_us ? s->first_byte_us : now) - s->start_us);
-        seam_target_calls(s->health, -1);
     }
     if (s->slot) seam_slot_give(s->slot);
     seam_metrics_event(&w->metrics, s->route, ok ? SEAM_EV_SHADOW_OK : SEAM_EV_SHADOW_FAILED);
@@ -172,21 +171,22 @@ void gw_shadow_maybe(gw_req *r)
     char why[256];
     int trial = 0;
     seam_target_health *th = r->rh->shadow;
-    seam_provider_health *slot = r->rt->prov_health[pi];
-    if (!gw_may_reach(r, pc, why, sizeof why) || seam_provider_is_down(slot) ||
-        !seam_slot_take(slot, pc->max_inflight)) {
+    seam_provider_health *ph = r->rt->prov_health[pi];
+    seam_provider_health *slot = pc->max_inflight ? ph : NULL; /* only limits are counted */
+    if (!gw_may_reach(r, pc, why, sizeof why) || seam_provider_is_down(ph) ||
+        (slot && !seam_slot_take(slot, pc->max_inflight))) {
         seam_metrics_event(&w->metrics, r->route, SEAM_EV_SHADOW_SKIPPED);
         return;
     }
     if (!seam_breaker_admit(th, &pc->breaker, seam_now_us(), &trial)) {
-        seam_slot_give(slot);
+        if (slot) seam_slot_give(slot);
         seam_metrics_event(&w->metrics, r->route, SEAM_EV_SHADOW_SKIPPED);
         return;
     }
     gw_shadow *s = calloc(1, sizeof *s);
     if (!s) {
         seam_breaker_abandon(th, trial);
-        seam_slot_give(slot);
+        if (slot) seam_slot_give(slot);
         return;
     }
     s->w = w;
@@ -199,7 +199,6 @@ void gw_shadow_maybe(gw_req *r)
     s->slot = slot;
     s->breaker = &pc->breaker;
     s->trial = trial;
-    seam_target_calls(th, 1);
     s->stream = r->stream;
     snprintf(s->of, sizeof s->of, "%d-%llu", w->id, (unsigned long long)r->id);
     snprintf(s->route, sizeof s->route, "%s", rc->name);

@@ -223,6 +223,13 @@ static int pick(gw_req *r)
 
 /* ---- one call --------------------------------------------------------- */
 
+/* Calls in flight per target feed only latency balancing; other routes
+ * skip the count (a write to a word all workers share). */
+static int counts_calls(const gw_req *r)
+{
+    return r->rc && r->rc->balance == SEAM_BALANCE_LATENCY;
+}
+
 /* Ends the call in flight with its outcome: breaker, latency, slot. */
 static void end_call(gw_req *r, int ok)
 {
@@ -231,7 +238,7 @@ static void end_call(gw_req *r, int ok)
         uint64_t at = r->first_byte_us ? r->first_byte_us : now;
         seam_breaker_report(r->cur_health, &r->cur_pc->breaker, ok, r->cur_trial, now,
                             at - r->call_start_us);
-        seam_target_calls(r->cur_health, -1);
+        if (counts_calls(r)) seam_target_calls(r->cur_health, -1);
     }
     if (r->cur_slot) seam_slot_give(r->cur_slot);
     r->cur_health = NULL;
@@ -247,7 +254,7 @@ void gw_upstream_stop(gw_req *r)
     }
     if (r->cur_health) {
         seam_breaker_abandon(r->cur_health, r->cur_trial);
-        seam_target_calls(r->cur_health, -1);
+        if (counts_calls(r)) seam_target_calls(r->cur_health, -1);
     }
     if (r->cur_slot) seam_slot_give(r->cur_slot);
     r->cur_health = NULL;
@@ -296,7 +303,7 @@ static void start_call(gw_req *r, const seam_target_conf *t, int pi, seam_target
     r->tries_here++;
     snprintf(r->target, sizeof r->target, "%s/%s", r->provider, t->model);
     snprintf(r->model, sizeof r->model, "%s", t->model);
-    if (th) seam_target_calls(th, 1);
+    if (th && counts_calls(r)) seam_target_calls(th, 1);
 
     /* what the last call left behind */
     r->up_status = 0;
@@ -371,13 +378,16 @@ static void attempt(gw_req *r)
             next_target(r);
             continue;
         }
-        seam_provider_health *slot = r->rt->prov_health[pi];
-        if (seam_provider_is_down(slot)) {
+        seam_provider_health *ph = r->rt->prov_health[pi];
+        /* Only a limited provider's calls are counted: counting costs every
+         * call a write to a word all workers share. */
+        seam_provider_health *slot = pc->max_inflight ? ph : NULL;
+        if (seam_provider_is_down(ph)) {
             note(r, "%s/%s: failing health checks", pc->name, t->model);
             next_target(r);
             continue;
         }
-        if (!seam_slot_take(slot, pc->max_inflight)) {
+        if (slot && !seam_slot_take(slot, pc->max_inflight)) {
             if (r->plan_pos == 0 && r->rc && r->rc->overflow && !r->overflowed) {
                 if (!r->slot_wait_until_us) {
                     r->queued_since_us = now;
@@ -406,7 +416,7 @@ static void attempt(gw_req *r)
         }
         int trial = 0;
         if (th && !seam_breaker_admit(th, &pc->breaker, now, &trial)) {
-            seam_slot_give(slot);
+            if (slot) seam_slot_give(slot);
             note(r, "%s/%s: circuit open", pc->name, t->model);
             next_target(r);
             continue;

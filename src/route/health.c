@@ -135,17 +135,22 @@ static void open_breaker(seam_target_health *t, const seam_breaker_conf *c, uint
 void seam_breaker_report(seam_target_health *t, const seam_breaker_conf *c, int ok, int trial,
                          uint64_t now_us, uint64_t latency_us)
 {
-    /* the window of the error-rate rule */
-    uint64_t ws = LOAD(&t->window_start_us);
-    if (now_us - ws >= (uint64_t)c->window_ms * 1000 && CAS(&t->window_start_us, &ws, now_us)) {
-        STORE(&t->window_calls, 0);
-        STORE(&t->window_failed, 0);
+    /* Every worker reports to the same entry: a success, the common case,
+     * writes one shared word (the latency) unless something changes. */
+    uint32_t calls = 0, failed = 0;
+    if (c->error_rate_pct > 0) { /* the window of the error-rate rule */
+        uint64_t ws = LOAD(&t->window_start_us);
+        if (now_us - ws >= (uint64_t)c->window_ms * 1000 &&
+            CAS(&t->window_start_us, &ws, now_us)) {
+            STORE(&t->window_calls, 0);
+            STORE(&t->window_failed, 0);
+        }
+        calls = ADD(&t->window_calls, 1);
+        failed = ok ? LOAD(&t->window_failed) : ADD(&t->window_failed, 1);
     }
-    uint32_t calls = ADD(&t->window_calls, 1);
-    uint32_t failed = ok ? LOAD(&t->window_failed) : ADD(&t->window_failed, 1);
 
     if (ok) {
-        STORE(&t->consecutive, 0);
+        if (LOAD(&t->consecutive)) STORE(&t->consecutive, 0);
         /* EWMA with weight 1/8: about the last dozen calls */
         uint64_t e = LOAD(&t->ewma_us);
         STORE(&t->ewma_us, e ? e - e / 8 + latency_us / 8 : latency_us);

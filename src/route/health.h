@@ -35,12 +35,12 @@ typedef struct seam_target_health {
     uint32_t window_calls, window_failed;
     uint64_t opened_total; /* times it opened, for /metrics */
     uint64_t ewma_us;      /* recent latency; 0 before the first success */
-    int inflight;          /* calls to this target now */
+    int inflight;          /* calls to this target now, from latency-balanced routes */
 } seam_target_health;
 
 typedef struct seam_provider_health {
     char name[128];
-    int inflight;        /* calls to this provider now, over all its targets */
+    int inflight;        /* calls to this provider now; counted only when it has a max_inflight */
     int max;             /* max_inflight of the newest config (0: no limit), for /metrics */
     uint64_t full_total; /* calls turned away because it was full */
     /* active health checks (health_check:) */
