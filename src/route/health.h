@@ -34,8 +34,10 @@ typedef struct seam_target_health {
     uint64_t window_start_us;
     uint32_t window_calls, window_failed;
     uint64_t opened_total; /* times it opened, for /metrics */
-    uint64_t ewma_us;      /* recent latency; 0 before the first success */
-    int inflight;          /* calls to this target now, from latency-balanced routes */
+    /* Written on every success: on a cache line of its own, so that the
+     * state every call reads is not invalidated by each write. */
+    _Alignas(64) uint64_t ewma_us; /* recent latency; 0 before the first success */
+    _Alignas(64) int inflight;     /* calls to this target now, from latency-balanced routes */
 } seam_target_health;
 
 typedef struct seam_provider_health {
