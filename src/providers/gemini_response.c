@@ -296,21 +296,28 @@ static void put_choice(seam_jw *w, const seam_jdoc *d, seam_jv cand, size_t pos)
     seam_jw_end(w);
 }
 
-static int chat_response(gemini_state *st, const seam_call_req *req, const seam_jdoc *d,
-                         seam_jv root, seam_jw *w)
+/* An answer or chunk up to the open choices array: id, object, created, model. */
+static void open_answer(seam_jw *w, const gemini_state *st, const seam_call_req *req,
+                        const char *object)
 {
-    take_response_id(st, d, root);
     seam_jw_obj(w);
     seam_jw_key(w, "id");
     seam_jw_cstr(w, st->id);
     seam_jw_key(w, "object");
-    seam_jw_cstr(w, "chat.completion");
+    seam_jw_cstr(w, object);
     seam_jw_key(w, "created");
     seam_jw_int(w, st->created);
     seam_jw_key(w, "model");
     seam_jw_cstr(w, req->model);
     seam_jw_key(w, "choices");
     seam_jw_arr(w);
+}
+
+static int chat_response(gemini_state *st, const seam_call_req *req, const seam_jdoc *d,
+                         seam_jv root, seam_jw *w)
+{
+    take_response_id(st, d, root);
+    open_answer(w, st, req, "chat.completion");
     seam_jv cands = seam_jget(d, root, "candidates");
     size_t i;
     seam_jv cand;
@@ -566,17 +573,7 @@ static void chunk_open(stream_ctx *c, int index)
     seam_jw *w = &c->w;
     gemini_choice *cs = &c->st->choice[index];
     seam_jw_raw(w, "data: ", 6);
-    seam_jw_obj(w);
-    seam_jw_key(w, "id");
-    seam_jw_cstr(w, c->st->id);
-    seam_jw_key(w, "object");
-    seam_jw_cstr(w, "chat.completion.chunk");
-    seam_jw_key(w, "created");
-    seam_jw_int(w, c->st->created);
-    seam_jw_key(w, "model");
-    seam_jw_cstr(w, c->req->model);
-    seam_jw_key(w, "choices");
-    seam_jw_arr(w);
+    open_answer(w, c->st, c->req, "chat.completion.chunk");
     seam_jw_obj(w);
     seam_jw_key(w, "index");
     seam_jw_int(w, index);
@@ -724,17 +721,7 @@ int seam_gemini_stream_end(void *state, const seam_call_req *req, seam_buf *out)
     if (!finished) return -1;
     if (st->include_usage && st->have_usage) {
         seam_jw_raw(w, "data: ", 6);
-        seam_jw_obj(w);
-        seam_jw_key(w, "id");
-        seam_jw_cstr(w, st->id);
-        seam_jw_key(w, "object");
-        seam_jw_cstr(w, "chat.completion.chunk");
-        seam_jw_key(w, "created");
-        seam_jw_int(w, st->created);
-        seam_jw_key(w, "model");
-        seam_jw_cstr(w, req->model);
-        seam_jw_key(w, "choices");
-        seam_jw_arr(w);
+        open_answer(w, st, req, "chat.completion.chunk");
         seam_jw_end(w);
         put_usage(w, &st->usage);
         seam_jw_end(w);
