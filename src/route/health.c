@@ -140,8 +140,7 @@ void seam_breaker_report(seam_target_health *t, const seam_breaker_conf *c, int 
     uint32_t calls = 0, failed = 0;
     if (c->error_rate_pct > 0) { /* the window of the error-rate rule */
         uint64_t ws = LOAD(&t->window_start_us);
-        if (now_us - ws >= (uint64_t)c->window_ms * 1000 &&
-            CAS(&t->window_start_us, &ws, now_us)) {
+        if (now_us - ws >= (uint64_t)c->window_ms * 1000 && CAS(&t->window_start_us, &ws, now_us)) {
             STORE(&t->window_calls, 0);
             STORE(&t->window_failed, 0);
         }
