@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startMock, startSeam, freePort, sleep, waitFor, many } from './lib.mjs';
 
-let a, b, slow, checked, seam;
+let a, b, slow, checked, laggy, seam;
 
 before(async () => {
   a = await startMock(['--echo']);
@@ -15,6 +15,7 @@ before(async () => {
   slow = await startMock(['--echo', '--latency', '300']);
   const dead = await freePort(); // nothing listens there
   checked = await startMock(['--echo']);
+  laggy = await startMock(['--echo', '--latency', '40']);
   seam = await startSeam({
     config: ({ port, dir }) => `
 server: { listen: 127.0.0.1:${port}, workers: 2 }
@@ -26,6 +27,7 @@ providers:
   private: { type: openai, base_url: "${slow.url}", region: eu, tier: private, max_inflight: 4 }
   flaky: { type: openai, base_url: "http://127.0.0.1:${dead}/v1", breaker: { failures: 3, cooldown: 60s } }
   shadowed: { type: openai, base_url: "${slow.url}" }
+  laggy: { type: openai, base_url: "${laggy.url}" }
   checked:
     type: openai
     base_url: "${checked.url}"
@@ -60,6 +62,9 @@ routes:
     targets: [ { provider: flaky, model: m } ]
     fallbacks: [ { provider: a, model: backup } ]
     retry: { attempts: 2, per_target: 1 }
+  balanced:
+    balance: latency
+    targets: [ { provider: a, model: quick }, { provider: laggy, model: slow } ]
   checked:
     targets: [ { provider: checked, model: m } ]
     fallbacks: [ { provider: a, model: instead } ]
@@ -78,7 +83,7 @@ routes:
 
 after(async () => {
   await seam?.stop();
-  for (const m of [a, b, slow, checked]) await m?.stop();
+  for (const m of [a, b, slow, checked, laggy]) await m?.stop();
 });
 
 // Each route calls its own models: a breaker is per target (provider and
@@ -244,6 +249,21 @@ test('breaker: consecutive failures open it; requests then go straight to the fa
   assert.equal(r.h('x-seam-attempts'), '1'); // no call to the open target
   assert.match(r.h('x-seam-fallback'), /flaky\/m: circuit open/);
   assert.match(await seam.metrics(), /seam_route_events_total\{route="breaker",event="fallback"\} [34]/);
+});
+
+test('balance: latency sends most requests to the faster target', async () => {
+  const res = await many(400, 8, () => call('balanced'));
+  const by = {};
+  for (const r of res) {
+    assert.equal(r.status, 200);
+    by[r.h('x-seam-target')] = (by[r.h('x-seam-target')] ?? 0) + 1;
+  }
+  // equal weights; the slow arm answers 40 ms later: power of two choices
+  // on latency x calls in flight keeps it to the few calls that measure it
+  assert.ok((by['a/quick'] ?? 0) > 300, JSON.stringify(by));
+  assert.ok((by['laggy/slow'] ?? 0) > 0, `the slow arm is still measured: ${JSON.stringify(by)}`);
+  const lat = (await seam.metrics()).match(/seam_target_latency_seconds\{target="laggy\/slow"\} ([0-9.]+)/);
+  assert.ok(lat && Number(lat[1]) >= 0.035, `latency of the slow arm: ${lat?.[1]}`);
 });
 
 test('active health checks take a dead server out of routing and bring it back', async () => {
