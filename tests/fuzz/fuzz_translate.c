@@ -1,6 +1,6 @@
 /* fuzz_translate.c — every translator that reads bytes from outside: an
  * Anthropic client's request, an upstream's OpenAI stream as Anthropic
- * events, and the anthropic and gemini adapters' answers (whole and
+ * events, and the anthropic, gemini and bedrock adapters' answers (whole and
  * streamed, split where the input says).  Any bytes must neither crash nor
  * leak; output stays bounded. */
 #include <stdint.h>
@@ -9,6 +9,7 @@
 
 #include "api/anthropic.h"
 #include "providers/anthropic_xlate.h"
+#include "providers/bedrock_xlate.h"
 #include "providers/gemini_xlate.h"
 
 static void adapter_answers(const seam_adapter_ops *ops, const uint8_t *data, size_t size)
@@ -79,5 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     adapter_answers(&seam_provider_anthropic_ops, data, size);
     adapter_answers(&seam_gemini_ops, data, size);
+    adapter_answers(&seam_bedrock_ops, data, size); /* a Converse answer, or event-stream bytes */
     return 0;
 }
