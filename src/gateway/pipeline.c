@@ -424,6 +424,7 @@ static void model_call(gw_req *r, seam_op op)
     r->model_span = q.model;
     r->model_escaped = q.model_escaped;
     r->subject_hash = subject_of(r, &q);
+    memcpy(r->asked_model, model, (size_t)mlen_decoded + 1);
     if (resolve(r, model) != 0) return;
     if (r->stream && r->anthropic && !(r->astream = seam_anthropic_stream_new(model))) {
         gw_fail(r, 500, "internal", "out of memory");

@@ -66,7 +66,8 @@ typedef struct gw_req {
     int cur_trial;
     const char *provider; /* provider name, "" before routing */
     char target[GW_MAX_MODEL + 64];
-    char model[GW_MAX_MODEL];
+    char model[GW_MAX_MODEL];        /* the upstream's name for the model */
+    char asked_model[GW_MAX_MODEL];  /* what the client's `model` said (Anthropic echoes it) */
     char hdrs[GW_MAX_MODEL * 2 + 512]; /* x-seam-* response headers */
     seam_provider *prov;
     seam_call *call;

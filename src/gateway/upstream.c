@@ -509,7 +509,8 @@ static void deliver(gw_req *r)
         }
         if (!r->anthropic) {
             gw_answer(r, st, "application/json", body, r->resp.len);
-        } else if (seam_anthropic_response_from_openai(body, r->resp.len, &r->xout) == 0) {
+        } else if (seam_anthropic_response_from_openai_model(body, r->resp.len, r->asked_model,
+                                                             &r->xout) == 0) {
             gw_answer(r, st, "application/json", r->xout.data, r->xout.len);
         } else {
             gw_fail(r, 502, "upstream_protocol", "provider '%s' sent an answer seam cannot read",

@@ -108,6 +108,7 @@ test('multi-turn history with a tool round trip reaches the upstream intact', as
   // the turn ends in user text, so the mock calls the tool again, filling
   // string arguments with that last user text
   assert.equal(m.stop_reason, 'tool_use');
+  assert.equal(m.model, 'chat', 'the reply names the model the client asked for, as Anthropic does');
   const use = m.content.find((b) => b.type === 'tool_use');
   assert.equal(use.input.id, 'and now?', 'the last user text reached the upstream after the tool result');
 });
