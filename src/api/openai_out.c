@@ -32,6 +32,31 @@ void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t)
     seam_jw_end(w);
 }
 
+void seam_oai_head(seam_jw *w, const char *id, const char *object, long long created,
+                   const char *model)
+{
+    seam_jw_key(w, "id");
+    seam_jw_cstr(w, id);
+    seam_jw_key(w, "object");
+    seam_jw_cstr(w, object);
+    seam_jw_key(w, "created");
+    seam_jw_int(w, created);
+    seam_jw_key(w, "model");
+    seam_jw_cstr(w, model);
+}
+
+void seam_oai_message_open(seam_jw *w, long long index)
+{
+    seam_jw_obj(w);
+    seam_jw_key(w, "index");
+    seam_jw_int(w, index);
+    seam_jw_key(w, "message");
+    seam_jw_obj(w);
+    seam_jw_key(w, "role");
+    seam_jw_cstr(w, "assistant");
+    seam_jw_key(w, "content");
+}
+
 void seam_oai_tool_call(seam_jw *w, const seam_jdoc *d, seam_jv id, seam_jv name, seam_jv input)
 {
     seam_jw_obj(w);

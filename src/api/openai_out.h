@@ -26,6 +26,16 @@ long long seam_oai_add(long long a, long long b);
  * prompt_tokens_details.cached_tokens (the cache reads). */
 void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t);
 
+/* The members a chat.completion or chunk opens with: id, object
+ * ("chat.completion" / "chat.completion.chunk"), created, model. */
+void seam_oai_head(seam_jw *w, const char *id, const char *object, long long created,
+                   const char *model);
+
+/* A choice of a chat.completion up to its message's content:
+ * {"index":N,"message":{"role":"assistant","content": — the content value
+ * and the rest of the message follow, then two seam_jw_end. */
+void seam_oai_message_open(seam_jw *w, long long index);
+
 /* One tool_calls element: {"id","type":"function","function":{"name",
  * "arguments"}}, id and name copied as they stand in d, the arguments
  * string made from the JSON value input ("{}" when it is NULL). */

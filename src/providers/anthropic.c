@@ -1130,14 +1130,7 @@ static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_
         seam_jw_cstr(&w, st->model ? st->model : "");
     seam_jw_key(&w, "choices");
     seam_jw_arr(&w);
-    seam_jw_obj(&w);
-    seam_jw_key(&w, "index");
-    seam_jw_int(&w, 0);
-    seam_jw_key(&w, "message");
-    seam_jw_obj(&w);
-    seam_jw_key(&w, "role");
-    seam_jw_cstr(&w, "assistant");
-    seam_jw_key(&w, "content");
+    seam_oai_message_open(&w, 0);
     if (texts)
         write_text(&w, d, content);
     else if (calls) /* only tool calls: OpenAI's content is null */

@@ -838,14 +838,7 @@ static int valid_model(const char *m)
 static void put_head(seam_jw *w, const bedrock_state *st, const seam_call_req *req,
                      const char *object)
 {
-    seam_jw_key(w, "id");
-    seam_jw_cstr(w, st->id);
-    seam_jw_key(w, "object");
-    seam_jw_cstr(w, object);
-    seam_jw_key(w, "created");
-    seam_jw_int(w, st->created);
-    seam_jw_key(w, "model");
-    seam_jw_cstr(w, req->model);
+    seam_oai_head(w, st->id, object, st->created, req->model);
 }
 
 /* The request body: parsed once, written once into body. */
@@ -1063,14 +1056,7 @@ static int write_completion(bedrock_state *st, const seam_call_req *req, const s
     put_head(&w, st, req, "chat.completion");
     seam_jw_key(&w, "choices");
     seam_jw_arr(&w);
-    seam_jw_obj(&w);
-    seam_jw_key(&w, "index");
-    seam_jw_int(&w, 0);
-    seam_jw_key(&w, "message");
-    seam_jw_obj(&w);
-    seam_jw_key(&w, "role");
-    seam_jw_cstr(&w, "assistant");
-    seam_jw_key(&w, "content");
+    seam_oai_message_open(&w, 0);
     put_content(&w, d, content);
     put_tool_calls(&w, d, content, ncalls);
     seam_jw_key(&w, "refusal");

@@ -262,14 +262,7 @@ static void put_choice(seam_jw *w, const seam_jdoc *d, seam_jv cand, size_t pos)
         ntext += visible_text(d, part) != NULL;
         ncalls += is_call(d, part);
     }
-    seam_jw_obj(w);
-    seam_jw_key(w, "index");
-    seam_jw_int(w, candidate_index(d, cand, pos));
-    seam_jw_key(w, "message");
-    seam_jw_obj(w);
-    seam_jw_key(w, "role");
-    seam_jw_cstr(w, "assistant");
-    seam_jw_key(w, "content");
+    seam_oai_message_open(w, candidate_index(d, cand, pos));
     if (ntext)
         put_joined_text(w, d, parts);
     else if (ncalls)
@@ -301,14 +294,7 @@ static void open_answer(seam_jw *w, const gemini_state *st, const seam_call_req 
                         const char *object)
 {
     seam_jw_obj(w);
-    seam_jw_key(w, "id");
-    seam_jw_cstr(w, st->id);
-    seam_jw_key(w, "object");
-    seam_jw_cstr(w, object);
-    seam_jw_key(w, "created");
-    seam_jw_int(w, st->created);
-    seam_jw_key(w, "model");
-    seam_jw_cstr(w, req->model);
+    seam_oai_head(w, st->id, object, st->created, req->model);
     seam_jw_key(w, "choices");
     seam_jw_arr(w);
 }
@@ -329,14 +315,7 @@ static int chat_response(gemini_state *st, const seam_call_req *req, const seam_
         /* the prompt itself was blocked (promptFeedback.blockReason) */
         int blocked = seam_jis(seam_jget(d, seam_jget(d, root, "promptFeedback"), "blockReason"),
                                SEAM_JSTRING);
-        seam_jw_obj(w);
-        seam_jw_key(w, "index");
-        seam_jw_int(w, 0);
-        seam_jw_key(w, "message");
-        seam_jw_obj(w);
-        seam_jw_key(w, "role");
-        seam_jw_cstr(w, "assistant");
-        seam_jw_key(w, "content");
+        seam_oai_message_open(w, 0);
         seam_jw_null(w);
         seam_jw_key(w, "refusal");
         seam_jw_null(w);
