@@ -197,11 +197,13 @@ int seam_openai_scan_request(const char *p, size_t n, seam_openai_req *out, seam
                 continue;
             }
         } else if (KEY_IS(&kt, "stream_options") && c == '{') {
+            out->has_stream_options = 1;
             int u = scan_stream_options(&s);
             if (u < 0) break;
             out->include_usage = u;
             continue;
         } else if (KEY_IS(&kt, "stream_options")) {
+            out->has_stream_options = 1;
             out->include_usage = 0;
         } else if (KEY_IS(&kt, "stream")) {
             out->stream = c == 't';

@@ -48,6 +48,7 @@ typedef struct seam_openai_req {
                              gateway may refuse: a first-wins upstream would read another one */
     int stream;           /* "stream": true */
     int include_usage;    /* "stream_options": {"include_usage": true} */
+    int has_stream_options; /* "stream_options" is present (any value) */
     int has_messages;     /* "messages" is an array */
     int has_input;        /* "input" is present (any type) */
     int has_user;         /* "user" is a string: the end user, for sticky routing */

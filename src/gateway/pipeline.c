@@ -423,6 +423,7 @@ static void model_call(gw_req *r, seam_op op)
     r->in_len = in_len;
     r->model_span = q.model;
     r->model_escaped = q.model_escaped;
+    r->add_usage = r->stream && !q.has_stream_options;
     r->subject_hash = subject_of(r, &q);
     memcpy(r->asked_model, model, (size_t)mlen_decoded + 1);
     if (resolve(r, model) != 0) return;

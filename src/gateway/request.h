@@ -38,6 +38,9 @@ typedef struct gw_req {
     size_t in_len;
     seam_span model_span;
     int model_escaped;
+    int add_usage; /* a stream whose client did not ask for usage: seam asks for it
+                    * (so that tokens are always counted) and keeps the usage
+                    * chunk from the client */
 
     /* routing */
     const char *route;               /* route name, "" for direct access */
@@ -116,6 +119,9 @@ int gw_may_reach(const gw_req *r, const seam_provider_conf *pc, char *why, size_
 
 /* Plans the calls for a routed request and starts the first one. */
 void gw_upstream_begin(gw_req *r);
+/* r's request for another model: the client's body with model spliced in
+ * (and the usage option when r->add_usage), into out; 0 or -1. */
+int gw_splice_body(const gw_req *r, const char *model, seam_buf *out);
 /* Stops the call in flight, if any, and gives back its slot. */
 void gw_upstream_stop(gw_req *r);
 /* The timer callback of every request (timeouts and waits). */

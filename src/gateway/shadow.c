@@ -147,16 +147,6 @@ static void on_done(void *ud, int err)
     shadow_end(s, err == SEAM_CALL_OK ? NULL : "upstream_unavailable");
 }
 
-/* The request's body with the shadow's model spliced in. */
-static int shadow_body(gw_shadow *s, const gw_req *r)
-{
-    const seam_span *m = &r->model_span;
-    if (r->in_len > MAX_SHADOW_BODY) return -1;
-    return seam_buf_append(&s->body, r->in, m->off) ||
-           seam_buf_append_json_str(&s->body, s->model, strlen(s->model)) ||
-           seam_buf_append(&s->body, r->in + m->off + m->len, r->in_len - m->off - m->len);
-}
-
 void gw_shadow_maybe(gw_req *r)
 {
     const seam_route_conf *rc = r->rc;
@@ -204,11 +194,11 @@ void gw_shadow_maybe(gw_req *r)
     snprintf(s->route, sizeof s->route, "%s", rc->name);
     snprintf(s->target, sizeof s->target, "%s/%s", pc->name, t->model);
     snprintf(s->model, sizeof s->model, "%s", t->model);
-    seam_buf_init(&s->body, MAX_SHADOW_BODY + 2 * GW_MAX_MODEL);
+    seam_buf_init(&s->body, MAX_SHADOW_BODY + 2 * GW_MAX_MODEL + 128); /* + the usage option */
     seam_buf_init(&s->answer, MAX_SHADOW_READ);
     if (s->stream) seam_sse_reader_init(&s->sse, MAX_EVENT);
     s->timer = evtimer_new(w->base, on_timer, s);
-    if (!s->timer || shadow_body(s, r) != 0) {
+    if (!s->timer || r->in_len > MAX_SHADOW_BODY || gw_splice_body(r, s->model, &s->body) != 0) {
         shadow_end(s, "not_sent");
         return;
     }

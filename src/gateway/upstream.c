@@ -262,22 +262,41 @@ void gw_upstream_stop(gw_req *r)
     r->cur_trial = 0;
 }
 
-/* The request body with the target's model spliced in; 0 or -1. */
+/* What a stream's body gets when its client did not ask for usage. */
+static const char usage_option[] = "\"stream_options\":{\"include_usage\":true},";
+
+int gw_splice_body(const gw_req *r, const char *model, seam_buf *out)
+{
+    size_t mlen = strlen(model);
+    const seam_span *m = &r->model_span;
+    size_t open = 0; /* the body's '{' (the scanner checked it is an object) */
+    while (r->in[open] != '{')
+        open++;
+    size_t at = r->add_usage ? open + 1 : 0;
+    seam_buf_reset(out);
+    if (seam_buf_append(out, r->in, at) ||
+        (r->add_usage && seam_buf_append(out, usage_option, sizeof usage_option - 1)) ||
+        seam_buf_append(out, r->in + at, m->off - at) ||
+        seam_buf_append_json_str(out, model, mlen) ||
+        seam_buf_append(out, r->in + m->off + m->len, r->in_len - m->off - m->len))
+        return -1;
+    return 0;
+}
+
+/* The body of the call to r->model: the client's own bytes when nothing
+ * changes, else spliced; 0 or -1. */
 static int body_for(gw_req *r, const char **body, size_t *len)
 {
     size_t mlen = strlen(r->model);
     const seam_span *m = &r->model_span;
-    if (!r->model_escaped && mlen == m->len && memcmp(r->model, r->in + m->off, mlen) == 0) {
+    if (!r->add_usage && !r->model_escaped && mlen == m->len &&
+        memcmp(r->model, r->in + m->off, mlen) == 0) {
         *body = r->in; /* the client's bytes as they came */
         *len = r->in_len;
         return 0;
     }
-    r->upbody.max = r->in_len + 2 * GW_MAX_MODEL + 16;
-    seam_buf_reset(&r->upbody);
-    if (seam_buf_append(&r->upbody, r->in, m->off) ||
-        seam_buf_append_json_str(&r->upbody, r->model, mlen) ||
-        seam_buf_append(&r->upbody, r->in + m->off + m->len, r->in_len - m->off - m->len))
-        return -1;
+    r->upbody.max = r->in_len + 2 * GW_MAX_MODEL + sizeof usage_option + 16;
+    if (gw_splice_body(r, r->model, &r->upbody) != 0) return -1;
     *body = r->upbody.data;
     *len = r->upbody.len;
     return 0;
@@ -617,6 +636,13 @@ static int is_done_marker(const seam_sse_event *ev)
     return ev->data && ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0;
 }
 
+/* The final chunk include_usage adds: usage and no choices. */
+static int is_usage_only(const seam_sse_event *ev)
+{
+    return memmem(ev->data, ev->data_len, "\"choices\":[]", 12) ||
+           memmem(ev->data, ev->data_len, "\"choices\": []", 13);
+}
+
 /* What on_event tells seam_sse_feed's caller when it stops early; the
  * request is never finished from inside the reader's callback. */
 #define EVENT_CLIENT_GONE 1
@@ -636,6 +662,8 @@ static int on_event(void *ud, const seam_sse_event *ev)
         if (seam_json_find_usage(ev->data, ev->data_len, &u) == 0) {
             r->usage = u;
             r->has_usage = 1;
+            /* the usage chunk seam asked for: counted, not passed on */
+            if (r->add_usage && !r->anthropic && is_usage_only(ev)) return 0;
         }
     }
     const char *out = ev->raw;

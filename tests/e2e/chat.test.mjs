@@ -78,6 +78,24 @@ test('streamed chat arrives as deltas and ends cleanly', async () => {
   assert.ok(usage && usage.completion_tokens > 0, 'the usage chunk came through');
 });
 
+test('a stream whose client did not ask for usage is still counted, and gets no usage chunk', async () => {
+  await new Promise((res) => setTimeout(res, 500)); // earlier lines flushed first
+  const counted = () => seam.accessLog().filter((l) => l.stream === true && l.status === 200 && l.tokens_out > 0).length;
+  const before = counted();
+  const r = await fetch(seam.url('/v1/chat/completions'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${seam.keys.test}`, 'x-seam-subject': 'usage-check' },
+    body: JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'count my tokens please' }] }),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 200);
+  // chunks may carry "usage":null, as OpenAI's do once usage is asked for
+  assert.ok(!/"usage":\{/.test(text), 'the client did not ask for usage and gets no usage chunk');
+  assert.ok(text.trimEnd().endsWith('data: [DONE]'));
+  await new Promise((res) => setTimeout(res, 500)); // the log is flushed every 200 ms
+  assert.equal(counted(), before + 1, 'seam asked the upstream for usage and logged the tokens');
+});
+
 const tools = [
   {
     type: 'function',
