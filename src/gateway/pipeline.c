@@ -345,6 +345,7 @@ static int resolve(gw_req *r, const char *model)
     r->route = "";
     snprintf(r->direct_model, sizeof r->direct_model, "%s", slash + 1);
     r->direct = (seam_target_conf){.provider = pc->name, .model = r->direct_model, .weight = 100};
+    r->direct_pi = (int)(pc - cfg->providers);
     return 0;
 }
 
@@ -362,6 +363,8 @@ static void model_call(gw_req *r, seam_op op)
 {
     seam_http_req *h = r->http;
     if (authenticate(r) != 0) return;
+    if (r->who->tenant && r->who->tenant[0])
+        r->tenant = seam_config_tenant(r->rt->cfg, r->who->tenant);
 
     /* in: the request in OpenAI's format, as the client sent it or translated */
     const char *in = h->body;

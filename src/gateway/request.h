@@ -46,7 +46,9 @@ typedef struct gw_req {
     const char *route;               /* route name, "" for direct access */
     const seam_route_conf *rc;       /* NULL for direct access */
     const seam_route_health *rh;     /* its targets' health */
+    const seam_tenant_conf *tenant;  /* the key's tenant's limits, or NULL */
     seam_target_conf direct;         /* the target of a direct call */
+    int direct_pi;                   /* its provider's index in cfg->providers */
     char direct_model[GW_MAX_MODEL]; /* its model */
     const seam_target_conf *primary; /* the pick among the route's targets */
     seam_target_health *primary_health;
@@ -69,8 +71,8 @@ typedef struct gw_req {
     int cur_trial;
     const char *provider; /* provider name, "" before routing */
     char target[GW_MAX_MODEL + 64];
-    char model[GW_MAX_MODEL];        /* the upstream's name for the model */
-    char asked_model[GW_MAX_MODEL];  /* what the client's `model` said (Anthropic echoes it) */
+    char model[GW_MAX_MODEL];          /* the upstream's name for the model */
+    char asked_model[GW_MAX_MODEL];    /* what the client's `model` said (Anthropic echoes it) */
     char hdrs[GW_MAX_MODEL * 2 + 512]; /* x-seam-* response headers */
     seam_provider *prov;
     seam_call *call;

@@ -8,23 +8,35 @@
 /* Looks up the health entries of every target a route can call. */
 static int route_health(seam_runtime *rt, const seam_route_conf *rc, seam_route_health *out)
 {
+    size_t nf = rc->nfallbacks ? rc->nfallbacks : 1;
     out->targets = calloc(rc->ntargets, sizeof *out->targets);
-    out->fallbacks = calloc(rc->nfallbacks ? rc->nfallbacks : 1, sizeof *out->fallbacks);
-    if (!out->targets || !out->fallbacks) return -1;
-    for (size_t i = 0; i < rc->ntargets; i++)
-        if (!(out->targets[i] =
-                  seam_health_target(rt->health, rc->targets[i].provider, rc->targets[i].model)))
+    out->fallbacks = calloc(nf, sizeof *out->fallbacks);
+    out->targets_pi = calloc(rc->ntargets, sizeof *out->targets_pi);
+    out->fallbacks_pi = calloc(nf, sizeof *out->fallbacks_pi);
+    if (!out->targets || !out->fallbacks || !out->targets_pi || !out->fallbacks_pi) return -1;
+    for (size_t i = 0; i < rc->ntargets; i++) {
+        const seam_target_conf *t = &rc->targets[i];
+        out->targets_pi[i] = seam_runtime_provider_index(rt, t->provider);
+        if (!(out->targets[i] = seam_health_target(rt->health, t->provider, t->model))) return -1;
+    }
+    for (size_t i = 0; i < rc->nfallbacks; i++) {
+        const seam_target_conf *t = &rc->fallbacks[i];
+        out->fallbacks_pi[i] = seam_runtime_provider_index(rt, t->provider);
+        if (!(out->fallbacks[i] = seam_health_target(rt->health, t->provider, t->model))) return -1;
+    }
+    out->overflow_pi = out->shadow_pi = -1;
+    if (rc->overflow) {
+        out->overflow_pi = seam_runtime_provider_index(rt, rc->overflow->provider);
+        if (!(out->overflow =
+                  seam_health_target(rt->health, rc->overflow->provider, rc->overflow->model)))
             return -1;
-    for (size_t i = 0; i < rc->nfallbacks; i++)
-        if (!(out->fallbacks[i] = seam_health_target(rt->health, rc->fallbacks[i].provider,
-                                                     rc->fallbacks[i].model)))
+    }
+    if (rc->shadow) {
+        out->shadow_pi = seam_runtime_provider_index(rt, rc->shadow->provider);
+        if (!(out->shadow =
+                  seam_health_target(rt->health, rc->shadow->provider, rc->shadow->model)))
             return -1;
-    if (rc->overflow && !(out->overflow = seam_health_target(rt->health, rc->overflow->provider,
-                                                             rc->overflow->model)))
-        return -1;
-    if (rc->shadow &&
-        !(out->shadow = seam_health_target(rt->health, rc->shadow->provider, rc->shadow->model)))
-        return -1;
+    }
     return 0;
 }
 
@@ -112,6 +124,8 @@ void seam_runtime_unref(seam_runtime *rt)
         for (size_t i = 0; i < rt->cfg->nroutes; i++) {
             free(rt->route_health[i].targets);
             free(rt->route_health[i].fallbacks);
+            free(rt->route_health[i].targets_pi);
+            free(rt->route_health[i].fallbacks_pi);
         }
         free(rt->route_health);
     }

@@ -19,6 +19,10 @@ typedef struct seam_route_health {
     seam_target_health **targets;
     seam_target_health **fallbacks;
     seam_target_health *overflow, *shadow; /* NULL when not configured */
+    /* each target's provider, as an index into cfg->providers: found at
+     * load so that no request looks a provider up by name */
+    int *targets_pi, *fallbacks_pi;
+    int overflow_pi, shadow_pi;
 } seam_route_health;
 
 typedef struct seam_runtime {

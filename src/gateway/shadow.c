@@ -156,7 +156,7 @@ void gw_shadow_maybe(gw_req *r)
         return;
     seam_worker *w = r->w;
     const seam_target_conf *t = rc->shadow;
-    int pi = seam_runtime_provider_index(r->rt, t->provider);
+    int pi = r->rh->shadow_pi;
     const seam_provider_conf *pc = &r->rt->cfg->providers[pi];
     char why[256];
     int trial = 0;

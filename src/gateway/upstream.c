@@ -129,9 +129,9 @@ int gw_may_reach(const gw_req *r, const seam_provider_conf *pc, char *why, size_
         whose = "this request";
     } else if (p && (rule = seam_residency_check(pc, p->regions, p->tiers))) {
         whose = "key";
-    } else if (p && p->tenant && p->tenant[0]) {
-        const seam_tenant_conf *t = seam_config_tenant(r->rt->cfg, p->tenant);
-        if (t && (rule = seam_residency_check(pc, t->regions, t->tiers))) whose = "tenant";
+    } else if (r->tenant &&
+               (rule = seam_residency_check(pc, r->tenant->regions, r->tenant->tiers))) {
+        whose = "tenant";
     }
     if (!rule) return 1;
     const char *who = whose[0] == 'k' ? "the key" : whose[0] == 't' ? "the tenant" : whose;
@@ -146,17 +146,24 @@ int gw_may_reach(const gw_req *r, const seam_provider_conf *pc, char *why, size_
 
 /* ---- the plan --------------------------------------------------------- */
 
-/* The target at plan position pos and its health entry; NULL past the end. */
-static const seam_target_conf *plan_target(const gw_req *r, int pos, seam_target_health **th)
+/* The target at plan position pos, its health entry and its provider's
+ * index in cfg->providers; NULL past the end. */
+static const seam_target_conf *plan_target(const gw_req *r, int pos, seam_target_health **th,
+                                           int *pi)
 {
     *th = NULL;
-    if (!r->rc) return pos == 0 ? &r->direct : NULL;
+    if (!r->rc) {
+        *pi = r->direct_pi;
+        return pos == 0 ? &r->direct : NULL;
+    }
     if (pos == 0) {
         *th = r->overflowed ? r->rh->overflow : r->primary_health;
+        *pi = r->overflowed ? r->rh->overflow_pi : r->rh->targets_pi[r->primary - r->rc->targets];
         return r->overflowed ? r->rc->overflow : r->primary;
     }
     if ((size_t)pos > r->rc->nfallbacks) return NULL;
     *th = r->rh->fallbacks[pos - 1];
+    *pi = r->rh->fallbacks_pi[pos - 1];
     return &r->rc->fallbacks[pos - 1];
 }
 
@@ -182,14 +189,14 @@ static int pick(gw_req *r)
     seam_target_mask reachable = 0, healthy = 0;
     char why[256] = "";
     for (size_t i = 0; i < rc->ntargets && i < 64; i++) {
-        const seam_provider_conf *pc = seam_config_provider(cfg, rc->targets[i].provider);
+        int pi = r->rh->targets_pi[i];
+        const seam_provider_conf *pc = &cfg->providers[pi];
         char w[256];
         if (!gw_may_reach(r, pc, w, sizeof w)) {
             if (!why[0]) snprintf(why, sizeof why, "%s", w);
             continue;
         }
         reachable |= (seam_target_mask)1 << i;
-        int pi = seam_runtime_provider_index(r->rt, pc->name);
         if (seam_breaker_state(r->rh->targets[i], now) != SEAM_BREAKER_OPEN &&
             !seam_provider_is_down(r->rt->prov_health[pi]))
             healthy |= (seam_target_mask)1 << i;
@@ -384,12 +391,12 @@ static void attempt(gw_req *r)
     for (;;) {
         uint64_t now = seam_now_us();
         seam_target_health *th;
-        const seam_target_conf *t = plan_target(r, r->plan_pos, &th);
+        int pi;
+        const seam_target_conf *t = plan_target(r, r->plan_pos, &th, &pi);
         if (!t || r->attempts >= rc->attempts || now >= r->deadline_us) {
             give_up(r);
             return;
         }
-        int pi = seam_runtime_provider_index(r->rt, t->provider);
         const seam_provider_conf *pc = &r->rt->cfg->providers[pi];
         char why[256];
         if (!gw_may_reach(r, pc, why, sizeof why)) {
@@ -423,7 +430,7 @@ static void attempt(gw_req *r)
                 continue;
             }
             note(r, "%s/%s: full", pc->name, t->model);
-            if (!(rc->on & SEAM_RETRY_FULL) || !plan_target(r, r->plan_pos + 1, &th)) {
+            if (!(rc->on & SEAM_RETRY_FULL) || !plan_target(r, r->plan_pos + 1, &th, &pi)) {
                 gw_fail(r, 503, "provider_full",
                         "provider '%s' is at its max_inflight (%d calls) and no other target "
                         "may take the request",
@@ -468,7 +475,8 @@ static int try_again(gw_req *r, unsigned cls)
         }
     }
     seam_target_health *th;
-    if (!plan_target(r, r->plan_pos + 1, &th)) return 0;
+    int pi;
+    if (!plan_target(r, r->plan_pos + 1, &th, &pi)) return 0;
     next_target(r);
     wait_then_attempt(r, GW_WAIT_RETRY, 0); /* not from inside the client's callback */
     return 1;
