@@ -255,6 +255,10 @@ static void end_call(gw_req *r, int ok)
 
 void gw_upstream_stop(gw_req *r)
 {
+    /* Nothing left to time: a client that left mid-stream is finished by
+     * its abort callback, perhaps a loop turn later. */
+    event_del(r->timer);
+    r->waiting = GW_WAIT_NONE;
     if (r->call) {
         r->prov->vt->cancel(r->call);
         r->call = NULL;
