@@ -506,9 +506,9 @@ static void write_image(xlate *x, seam_jv block)
     seam_jv src = seam_jget(d, block, "source");
     seam_jw_obj(w);
     JW_PAIR(w, "type", "image_url");
-    seam_jw_key(w, "image_url");
+    seam_jw_lkey(w, "image_url");
     seam_jw_obj(w);
-    seam_jw_key(w, "url");
+    seam_jw_lkey(w, "url");
     if (seam_jstr_eq(d, seam_jget(d, src, "type"), "base64")) {
         size_t mn, dn;
         const char *mt = seam_jstr(d, seam_jget(d, src, "media_type"), &mn);
@@ -575,9 +575,9 @@ static int conv_tool_result(xlate *x, const where *at, seam_jv block, parts *p)
         return fail_at(x, at, ".is_error: must be a boolean");
 
     OPEN_MESSAGE(w, "tool");
-    seam_jw_key(w, "tool_call_id");
+    seam_jw_lkey(w, "tool_call_id");
     seam_jw_value(w, d, id);
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     seam_jw_str_begin(w);
     if (seam_jis(is_error, SEAM_JTRUE)) seam_jw_str_add_escaped(w, "Error: ", 7);
     seam_jv content = seam_jget(d, block, "content");
@@ -644,7 +644,7 @@ static void write_user_parts(xlate *x, seam_jv content)
         if (seam_jstr_eq(d, type, "text")) {
             seam_jw_obj(w);
             JW_PAIR(w, "type", "text");
-            seam_jw_key(w, "text");
+            seam_jw_lkey(w, "text");
             seam_jw_value(w, d, seam_jget(d, b, "text"));
             seam_jw_end(w);
         } else if (seam_jstr_eq(d, type, "image")) {
@@ -669,7 +669,7 @@ static int conv_user(xlate *x, size_t i, seam_jv content)
         if (!p.n && had_tool_result) return 0; /* only tool messages */
     }
     OPEN_MESSAGE(w, "user");
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     if (seam_jis(content, SEAM_JSTRING)) {
         count_str(x, content);
         seam_jw_value(w, x->d, content);
@@ -707,14 +707,14 @@ static void write_tool_call(xlate *x, seam_jv b)
     seam_jw *w = &x->w;
     seam_jv input = seam_jget(d, b, "input");
     seam_jw_obj(w);
-    seam_jw_key(w, "id");
+    seam_jw_lkey(w, "id");
     seam_jw_value(w, d, seam_jget(d, b, "id"));
     JW_PAIR(w, "type", "function");
-    seam_jw_key(w, "function");
+    seam_jw_lkey(w, "function");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     seam_jw_value(w, d, seam_jget(d, b, "name"));
-    seam_jw_key(w, "arguments");
+    seam_jw_lkey(w, "arguments");
     if (seam_jis(input, SEAM_JOBJECT))
         seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
     else
@@ -761,7 +761,7 @@ static int conv_assistant(xlate *x, size_t i, seam_jv content)
     if (seam_jis(content, SEAM_JARRAY) && assistant_blocks(x, i, content, &any_text, &any_call))
         return -1;
     OPEN_MESSAGE(w, "assistant");
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     size_t j, joined = 0;
     seam_jv b;
     if (seam_jis(content, SEAM_JSTRING)) {
@@ -781,7 +781,7 @@ static int conv_assistant(xlate *x, size_t i, seam_jv content)
         JW_LIT(w, "");
     }
     if (any_call) {
-        seam_jw_key(w, "tool_calls");
+        seam_jw_lkey(w, "tool_calls");
         seam_jw_arr(w);
         seam_jarr_foreach(content, j, b)
         {
@@ -830,7 +830,7 @@ static int conv_system(xlate *x, seam_jv system)
     if (seam_jis(system, SEAM_JSTRING)) {
         count_str(x, system);
         OPEN_MESSAGE(w, "system");
-        seam_jw_key(w, "content");
+        seam_jw_lkey(w, "content");
         seam_jw_value(w, d, system);
         seam_jw_end(w);
         return 0;
@@ -840,7 +840,7 @@ static int conv_system(xlate *x, seam_jv system)
     if (!seam_jfirst(system)) return 0;
     /* one string: many OpenAI-compatible servers take only a string here */
     OPEN_MESSAGE(w, "system");
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     seam_jw_str_begin(w);
     size_t i, joined = 0;
     seam_jv b;
@@ -890,18 +890,18 @@ static int conv_tool(xlate *x, size_t i, seam_jv t)
 
     seam_jw_obj(w);
     JW_PAIR(w, "type", "function");
-    seam_jw_key(w, "function");
+    seam_jw_lkey(w, "function");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     seam_jw_value(w, d, f[NAME]);
     if (seam_jis(f[DESC], SEAM_JSTRING)) {
-        seam_jw_key(w, "description");
+        seam_jw_lkey(w, "description");
         seam_jw_value(w, d, f[DESC]);
     }
-    seam_jw_key(w, "parameters");
+    seam_jw_lkey(w, "parameters");
     seam_jw_value(w, d, f[SCHEMA]);
     if (is_bool(f[STRICT])) {
-        seam_jw_key(w, "strict");
+        seam_jw_lkey(w, "strict");
         seam_jw_value(w, d, f[STRICT]);
     }
     seam_jw_end(w);
@@ -916,7 +916,7 @@ static int conv_tools(xlate *x, seam_jv tools, int *have_tools)
     if (seam_jnone(tools)) return 0;
     if (!seam_jis(tools, SEAM_JARRAY)) return fail(x, "tools: must be an array");
     if (!seam_jfirst(tools)) return 0;
-    seam_jw_key(w, "tools");
+    seam_jw_lkey(w, "tools");
     seam_jw_arr(w);
     size_t i;
     seam_jv t;
@@ -945,7 +945,7 @@ static int conv_tool_choice(xlate *x, seam_jv tc, int have_tools)
     int none = seam_jstr_eq(d, type, "none");
     if (none || seam_jstr_eq(d, type, "auto")) {
         if (!have_tools) return 0;
-        seam_jw_key(w, "tool_choice");
+        seam_jw_lkey(w, "tool_choice");
         if (none)
             JW_LIT(w, "none");
         else
@@ -956,12 +956,12 @@ static int conv_tool_choice(xlate *x, seam_jv tc, int have_tools)
     } else if (seam_jstr_eq(d, type, "tool")) {
         if (!have_tools) return fail(x, "tool_choice: type 'tool' needs tools");
         if (!seam_jis(name, SEAM_JSTRING)) return fail(x, "tool_choice.name: must be a string");
-        seam_jw_key(w, "tool_choice");
+        seam_jw_lkey(w, "tool_choice");
         seam_jw_obj(w);
         JW_PAIR(w, "type", "function");
-        seam_jw_key(w, "function");
+        seam_jw_lkey(w, "function");
         seam_jw_obj(w);
-        seam_jw_key(w, "name");
+        seam_jw_lkey(w, "name");
         seam_jw_value(w, d, name);
         seam_jw_end(w);
         seam_jw_end(w);
@@ -969,7 +969,7 @@ static int conv_tool_choice(xlate *x, seam_jv tc, int have_tools)
         return fail(x, "tool_choice.type: must be 'auto', 'any', 'tool' or 'none'");
     }
     if (seam_jis(dp, SEAM_JTRUE) && !none) {
-        seam_jw_key(w, "parallel_tool_calls");
+        seam_jw_lkey(w, "parallel_tool_calls");
         seam_jw_bool(w, 0);
     }
     return 0;
@@ -979,7 +979,7 @@ static int conv_max_tokens(xlate *x, seam_jv v)
 {
     long n;
     if (seam__anthropic_long(x->d, v, &n) == 0 && n >= 1) {
-        seam_jw_key(&x->w, "max_tokens");
+        seam_jw_lkey(&x->w, "max_tokens");
         seam_jw_value(&x->w, x->d, v);
         return 0;
     }
@@ -1002,7 +1002,7 @@ static int conv_top_k(xlate *x, seam_jv v)
     if (seam_jnone(v)) return 0;
     if (seam__anthropic_long(x->d, v, &n) || n < 0)
         return fail(x, "top_k: must be a non-negative integer");
-    seam_jw_key(&x->w, "top_k");
+    seam_jw_lkey(&x->w, "top_k");
     seam_jw_value(&x->w, x->d, v);
     return 0;
 }
@@ -1018,7 +1018,7 @@ static int conv_stop_sequences(xlate *x, seam_jv v)
         if (!seam_jis(s, SEAM_JSTRING)) return fail(x, "stop_sequences[%zu]: must be a string", i);
     }
     if (seam_jfirst(v)) { /* empty: omitted */
-        seam_jw_key(&x->w, "stop");
+        seam_jw_lkey(&x->w, "stop");
         seam_jw_value(&x->w, x->d, v);
     }
     return 0;
@@ -1031,7 +1031,7 @@ static int conv_metadata(xlate *x, seam_jv v)
     seam_jv uid = seam_jget(x->d, v, "user_id");
     if (!none_or(uid, SEAM_JSTRING)) return fail(x, "metadata.user_id: must be a string");
     if (seam_jis(uid, SEAM_JSTRING)) {
-        seam_jw_key(&x->w, "user");
+        seam_jw_lkey(&x->w, "user");
         seam_jw_value(&x->w, x->d, uid);
     }
     return 0;
@@ -1052,9 +1052,9 @@ static int conv_stream(xlate *x, seam_jv v, int *streaming)
     if (!seam_jnone(v) && !is_bool(v)) return fail(x, "stream: must be a boolean");
     *streaming = seam_jis(v, SEAM_JTRUE);
     if (*streaming) {
-        seam_jw_key(&x->w, "stream");
+        seam_jw_lkey(&x->w, "stream");
         seam_jw_bool(&x->w, 1);
-        seam_jw_key(&x->w, "stream_options");
+        seam_jw_lkey(&x->w, "stream_options");
         JW_RAW(&x->w, "{\"include_usage\":true}");
     }
     return 0;
@@ -1101,9 +1101,9 @@ static int translate(xlate *x, seam_jv root, int *streaming)
         return fail(x, "model: must be a non-empty string");
 
     seam_jw_obj(w);
-    seam_jw_key(w, "model");
+    seam_jw_lkey(w, "model");
     seam_jw_value(w, d, f[F_MODEL]);
-    seam_jw_key(w, "messages");
+    seam_jw_lkey(w, "messages");
     seam_jw_arr(w);
     int rc = conv_system(x, f[F_SYSTEM]), have_tools = 0;
     if (!rc) rc = conv_messages(x, f[F_MESSAGES]);
@@ -1180,7 +1180,7 @@ int seam_anthropic_count_tokens(const char *p, size_t n, seam_buf *out, char *er
     seam_jw w;
     seam_jw_init(&w, out);
     seam_jw_obj(&w);
-    seam_jw_key(&w, "input_tokens");
+    seam_jw_lkey(&w, "input_tokens");
     seam_jw_int(&w, tokens);
     seam_jw_end(&w);
     if (seam_jw_error(&w)) {
@@ -1202,7 +1202,7 @@ static void text_piece(seam_jw *w, const seam_jdoc *d, seam_jv s, int *open)
     if (!*open) {
         seam_jw_obj(w);
         JW_PAIR(w, "type", "text");
-        seam_jw_key(w, "text");
+        seam_jw_lkey(w, "text");
         seam_jw_str_begin(w);
         *open = 1;
     }
@@ -1299,17 +1299,17 @@ static size_t write_tool_uses(seam_jw *w, const seam_jdoc *d, seam_jv calls, con
         seam_jv id = str_member(d, call, "id");
         seam_jw_obj(w);
         JW_PAIR(w, "type", "tool_use");
-        seam_jw_key(w, "id");
+        seam_jw_lkey(w, "id");
         if (id)
             seam_jw_value(w, d, id);
         else
             write_synthetic_tool_id(w, m, i);
-        seam_jw_key(w, "name");
+        seam_jw_lkey(w, "name");
         if (seam_jis(f[0], SEAM_JSTRING))
             seam_jw_value(w, d, f[0]);
         else
             JW_LIT(w, "");
-        seam_jw_key(w, "input");
+        seam_jw_lkey(w, "input");
         write_input(w, d, f[1], &scratch);
         seam_jw_end(w);
         written++;
@@ -1321,12 +1321,12 @@ static size_t write_tool_uses(seam_jw *w, const seam_jdoc *d, seam_jv calls, con
 static void write_usage(seam_jw *w, const seam__anthropic_usage *u)
 {
     seam_jw_obj(w);
-    seam_jw_key(w, "input_tokens");
+    seam_jw_lkey(w, "input_tokens");
     seam_jw_int(w, u->input_tokens);
-    seam_jw_key(w, "output_tokens");
+    seam_jw_lkey(w, "output_tokens");
     seam_jw_int(w, u->output_tokens);
     if (u->has_cached) {
-        seam_jw_key(w, "cache_read_input_tokens");
+        seam_jw_lkey(w, "cache_read_input_tokens");
         seam_jw_int(w, u->cached_tokens);
     }
     seam_jw_end(w);
@@ -1374,21 +1374,21 @@ static int reply(const seam_jdoc *d, const char *model, seam_jw *w, seam_buf *id
     m.prefix = seam__anthropic_msg_id_split(&m.id, &m.len);
 
     seam_jw_obj(w);
-    seam_jw_key(w, "id");
+    seam_jw_lkey(w, "id");
     seam_jw_str_begin(w);
     seam_jw_str_add_escaped(w, m.prefix, strlen(m.prefix));
     add_id_piece(w, &m, m.id, m.len);
     seam_jw_str_end(w);
     JW_PAIR(w, "type", "message");
     JW_PAIR(w, "role", "assistant");
-    seam_jw_key(w, "model");
+    seam_jw_lkey(w, "model");
     if (model)
         seam_jw_cstr(w, model);
     else if (seam_jis(f[MODEL], SEAM_JSTRING))
         seam_jw_value(w, d, f[MODEL]);
     else
         JW_LIT(w, "");
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     seam_jw_arr(w);
     write_text_block(w, d, mf[0]);
     write_text_block(w, d, refusal);
@@ -1400,13 +1400,13 @@ static int reply(const seam_jdoc *d, const char *model, seam_jw *w, seam_buf *id
         stop = "refusal";
     else if (calls && !strcmp(stop, "end_turn"))
         stop = "tool_use";
-    seam_jw_key(w, "stop_reason");
+    seam_jw_lkey(w, "stop_reason");
     seam_jw_str_escaped(w, stop, strlen(stop)); /* one of ours: nothing to escape */
-    seam_jw_key(w, "stop_sequence");
+    seam_jw_lkey(w, "stop_sequence");
     seam_jw_null(w);
     seam__anthropic_usage u;
     seam__anthropic_read_usage(d, f[USAGE], &u);
-    seam_jw_key(w, "usage");
+    seam_jw_lkey(w, "usage");
     write_usage(w, &u);
     seam_jw_end(w);
     return 0;
@@ -1459,11 +1459,11 @@ static int error_json(seam_buf *out, int status, const char *message, size_t len
     seam_jw_init(&w, out);
     seam_jw_obj(&w);
     JW_PAIR(&w, "type", "error");
-    seam_jw_key(&w, "error");
+    seam_jw_lkey(&w, "error");
     seam_jw_obj(&w);
-    seam_jw_key(&w, "type");
+    seam_jw_lkey(&w, "type");
     seam_jw_cstr(&w, seam_anthropic_error_type(status));
-    seam_jw_key(&w, "message");
+    seam_jw_lkey(&w, "message");
     if (escaped)
         seam_jw_str_escaped(&w, message, len);
     else

@@ -16,14 +16,17 @@ static long push(seam_jdoc *d, scanner *s, enum seam_jtype t, size_t off)
 {
     if (d->n == d->cap) {
         /* Every node spans at least one byte, so n + 1 nodes is enough. */
-        size_t cap = d->cap ? d->cap * 2 : s->n / 8 + 16;
+        size_t cap = d->cap * 2;
+        if (cap < s->n / 8 + 16) cap = s->n / 8 + 16;
         if (cap > s->n + 1) cap = s->n + 1;
         if (cap <= d->n) cap = d->n + 1;
-        seam_jnode *nodes = realloc(d->nodes, cap * sizeof *nodes);
+        int outgrown = d->nodes == d->inline_nodes;
+        seam_jnode *nodes = realloc(outgrown ? NULL : d->nodes, cap * sizeof *nodes);
         if (!nodes) {
             fail(s, s->i, E_NOMEM);
             return -1;
         }
+        if (outgrown) memcpy(nodes, d->inline_nodes, d->n * sizeof *nodes);
         d->nodes = nodes;
         d->cap = cap;
     }
@@ -136,8 +139,10 @@ static int parse(seam_jdoc *d, scanner *s)
 
 int seam_jdoc_parse(seam_jdoc *d, const char *p, size_t n, seam_json_error *err)
 {
-    memset(d, 0, sizeof *d);
     d->text = p;
+    d->nodes = d->inline_nodes;
+    d->n = 0;
+    d->cap = SEAM_JDOC_INLINE;
     scanner s = {(const unsigned char *)p, n, 0, NULL, 0};
     if (n >= UINT32_MAX) { /* offsets are 32-bit; callers cap bodies far below */
         fail(&s, 0, "document too large");
@@ -150,20 +155,25 @@ int seam_jdoc_parse(seam_jdoc *d, const char *p, size_t n, seam_json_error *err)
 
 void seam_jdoc_free(seam_jdoc *d)
 {
-    free(d->nodes);
-    memset(d, 0, sizeof *d);
+    if (d->nodes != d->inline_nodes) free(d->nodes);
+    d->nodes = d->inline_nodes;
+    d->n = 0;
+    d->cap = SEAM_JDOC_INLINE;
 }
 
-seam_jv seam_jget(const seam_jdoc *d, seam_jv obj, const char *key)
+seam_jv seam_jget_n(const seam_jdoc *d, seam_jv obj, const char *key, size_t n)
 {
-    seam_jv k, v, found = NULL;
-    size_t klen = strlen(key);
-    seam_jobj_foreach(obj, k, v)
-    {
+    if (!seam_jis(obj, SEAM_JOBJECT)) return NULL;
+    seam_jv found = NULL, end = obj + obj->size;
+    for (seam_jv k = obj + 1; k < end; k += 1 + k[1].size) { /* a key, then its value */
         /* Unescaped keys, the norm, compare without decoding. */
-        if (!k->escaped ? k->len == klen + 2 && memcmp(d->text + k->off + 1, key, klen) == 0
-                        : seam_jstr_eq(d, k, key))
-            found = v;
+        if (!k->escaped) {
+            const char *t = d->text + k->off + 1;
+            if (k->len == n + 2 && (!n || (t[0] == key[0] && memcmp(t, key, n) == 0)))
+                found = k + 1;
+        } else if (seam_jstr_eq_n(d, k, key, n)) {
+            found = k + 1;
+        }
     }
     return found;
 }
@@ -188,9 +198,9 @@ const char *seam_jstr(const seam_jdoc *d, seam_jv v, size_t *len)
 }
 
 /* Compares the decoded string v with lit[0..n): exact, or as a prefix. */
-static int str_cmp(const seam_jdoc *d, seam_jv v, const char *lit, int prefix)
+static int str_cmp(const seam_jdoc *d, seam_jv v, const char *lit, size_t n, int prefix)
 {
-    size_t n = strlen(lit), len;
+    size_t len;
     const char *s = seam_jstr(d, v, &len);
     if (!s) return 0;
     if (!v->escaped)
@@ -205,14 +215,14 @@ static int str_cmp(const seam_jdoc *d, seam_jv v, const char *lit, int prefix)
     return eq;
 }
 
-int seam_jstr_eq(const seam_jdoc *d, seam_jv v, const char *lit)
+int seam_jstr_eq_n(const seam_jdoc *d, seam_jv v, const char *lit, size_t n)
 {
-    return str_cmp(d, v, lit, 0);
+    return str_cmp(d, v, lit, n, 0);
 }
 
 int seam_jstr_prefix(const seam_jdoc *d, seam_jv v, const char *prefix)
 {
-    return str_cmp(d, v, prefix, 1);
+    return str_cmp(d, v, prefix, strlen(prefix), 1);
 }
 
 int seam_jstr_decode(const seam_jdoc *d, seam_jv v, seam_buf *out)

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "api/json_scan.h"
 #include "core/buf.h"
@@ -44,10 +45,17 @@ typedef struct seam_jnode {
 
 typedef const seam_jnode *seam_jv;
 
+/* Nodes a document holds in itself before it allocates: a chat request
+ * or answer of a few kilobytes parses with no allocation at all. */
+#define SEAM_JDOC_INLINE 64
+
+/* Lives where it was parsed (a document points into itself: never copy
+ * one by value). */
 typedef struct seam_jdoc {
     const char *text; /* borrowed: must outlive the document */
-    seam_jnode *nodes;
+    seam_jnode *nodes; /* inline, or on the heap once the document outgrew it */
     size_t n, cap;
+    seam_jnode inline_nodes[SEAM_JDOC_INLINE];
 } seam_jdoc;
 
 /* Parses and validates p[0..n) (any top-level value; the rules of
@@ -72,8 +80,15 @@ static inline int seam_jnone(seam_jv v)
     return !v || v->type == SEAM_JNULL;
 }
 
-/* The member of obj named key (the last one if repeated), or NULL. */
-seam_jv seam_jget(const seam_jdoc *d, seam_jv obj, const char *key);
+/* The member of obj named key[0..n) (the last one if repeated), or NULL. */
+seam_jv seam_jget_n(const seam_jdoc *d, seam_jv obj, const char *key, size_t n);
+
+/* The same for a C string: inline, so that a literal's length is known
+ * where it is written. */
+static inline seam_jv seam_jget(const seam_jdoc *d, seam_jv obj, const char *key)
+{
+    return seam_jget_n(d, obj, key, strlen(key));
+}
 
 /* The first child of a container (an object's first key), or NULL. */
 static inline seam_jv seam_jfirst(seam_jv c)
@@ -111,8 +126,13 @@ static inline const char *seam_jraw(const seam_jdoc *d, seam_jv v)
  * string.  An empty body is an empty string. */
 const char *seam_jstr(const seam_jdoc *d, seam_jv v, size_t *len);
 
-/* v is a string equal to lit (compared after decoding escapes). */
-int seam_jstr_eq(const seam_jdoc *d, seam_jv v, const char *lit);
+/* v is a string equal to lit[0..n) (compared after decoding escapes). */
+int seam_jstr_eq_n(const seam_jdoc *d, seam_jv v, const char *lit, size_t n);
+
+static inline int seam_jstr_eq(const seam_jdoc *d, seam_jv v, const char *lit)
+{
+    return seam_jstr_eq_n(d, v, lit, strlen(lit));
+}
 
 /* v is a string that starts with prefix (after decoding). */
 int seam_jstr_prefix(const seam_jdoc *d, seam_jv v, const char *prefix);

@@ -16,27 +16,17 @@ int seam_jw_error(const seam_jw *w)
     return w->depth ? SEAM_BUF_NOMEM : 0;
 }
 
-static void put(seam_jw *w, const char *p, size_t n)
+void seam_jw__put_slow(seam_jw *w, const char *p, size_t n)
 {
     if (!w->err) w->err = seam_buf_append(w->b, p, n);
 }
 
+#define put seam_jw__put
+#define sep seam_jw__sep
+
 static void put_escaped(seam_jw *w, const char *s, size_t n)
 {
     if (!w->err) w->err = seam_buf_append_json_str(w->b, s, n);
-}
-
-/* Before any value or key: the comma that separates it from the last one. */
-static void sep(seam_jw *w)
-{
-    if (w->after_key) {
-        w->after_key = 0;
-        return;
-    }
-    if (!w->depth) return;
-    uint64_t bit = 1ull << (w->depth - 1);
-    if (w->filled & bit) put(w, ",", 1);
-    w->filled |= bit;
 }
 
 static void open(seam_jw *w, int obj)

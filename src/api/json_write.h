@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "api/json_doc.h"
 #include "core/buf.h"
@@ -43,6 +44,11 @@ void seam_jw_arr(seam_jw *w);
 void seam_jw_end(seam_jw *w); /* closes the innermost object or array */
 /* An object key; k is plain text (escaped if it needs to be). */
 void seam_jw_key(seam_jw *w, const char *k);
+/* A key, or a string value, given as a string literal of plain characters
+ * (no quote, backslash or control character): quoted where it is
+ * compiled, written with one copy.  The translators write hundreds. */
+#define seam_jw_lkey(w, lit) seam_jw__quoted_key((w), "\"" lit "\":", sizeof(lit) + 2)
+#define seam_jw_lstr(w, lit) seam_jw__quoted_value((w), "\"" lit "\"", sizeof(lit) + 1)
 /* An object key whose body is already JSON-escaped (a key of a parsed document). */
 void seam_jw_key_escaped(seam_jw *w, const char *body, size_t n);
 
@@ -74,6 +80,48 @@ typedef struct seam_jw_pos {
 } seam_jw_pos;
 seam_jw_pos seam_jw_mark(const seam_jw *w);
 void seam_jw_rollback(seam_jw *w, const seam_jw_pos *pos);
+
+/* ---- inline fast paths; not for direct use ---- */
+
+void seam_jw__put_slow(seam_jw *w, const char *p, size_t n);
+
+static inline void seam_jw__put(seam_jw *w, const char *p, size_t n)
+{
+    seam_buf *b = w->b;
+    if (!w->err && n < b->cap - b->len && n <= b->max - b->len) {
+        if (n) memcpy(b->data + b->len, p, n); /* p may be NULL when n is 0 */
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    seam_jw__put_slow(w, p, n);
+}
+
+/* Before any value or key: the comma that separates it from the last one. */
+static inline void seam_jw__sep(seam_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (!w->depth) return;
+    uint64_t bit = 1ull << (w->depth - 1);
+    if (w->filled & bit) seam_jw__put(w, ",", 1);
+    w->filled |= bit;
+}
+
+static inline void seam_jw__quoted_key(seam_jw *w, const char *q, size_t n)
+{
+    seam_jw__sep(w);
+    seam_jw__put(w, q, n);
+    w->after_key = 1;
+}
+
+static inline void seam_jw__quoted_value(seam_jw *w, const char *q, size_t n)
+{
+    seam_jw__sep(w);
+    seam_jw__put(w, q, n);
+}
 
 /* JSON text p[0..n) (valid) as a string value, its insignificant
  * whitespace dropped: a tool call's input object becomes OpenAI's

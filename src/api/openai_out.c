@@ -18,15 +18,15 @@ void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t)
 {
     long long prompt = seam_oai_add(seam_oai_add(t->input, t->cache_read), t->cache_write);
     seam_jw_obj(w);
-    seam_jw_key(w, "prompt_tokens");
+    seam_jw_lkey(w, "prompt_tokens");
     seam_jw_int(w, prompt);
-    seam_jw_key(w, "completion_tokens");
+    seam_jw_lkey(w, "completion_tokens");
     seam_jw_int(w, t->output);
-    seam_jw_key(w, "total_tokens");
+    seam_jw_lkey(w, "total_tokens");
     seam_jw_int(w, seam_oai_add(prompt, t->output));
-    seam_jw_key(w, "prompt_tokens_details");
+    seam_jw_lkey(w, "prompt_tokens_details");
     seam_jw_obj(w);
-    seam_jw_key(w, "cached_tokens");
+    seam_jw_lkey(w, "cached_tokens");
     seam_jw_int(w, t->cache_read);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -35,44 +35,44 @@ void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t)
 void seam_oai_head(seam_jw *w, const char *id, const char *object, long long created,
                    const char *model)
 {
-    seam_jw_key(w, "id");
+    seam_jw_lkey(w, "id");
     seam_jw_cstr(w, id);
-    seam_jw_key(w, "object");
+    seam_jw_lkey(w, "object");
     seam_jw_cstr(w, object);
-    seam_jw_key(w, "created");
+    seam_jw_lkey(w, "created");
     seam_jw_int(w, created);
-    seam_jw_key(w, "model");
+    seam_jw_lkey(w, "model");
     seam_jw_cstr(w, model);
 }
 
 void seam_oai_message_open(seam_jw *w, long long index)
 {
     seam_jw_obj(w);
-    seam_jw_key(w, "index");
+    seam_jw_lkey(w, "index");
     seam_jw_int(w, index);
-    seam_jw_key(w, "message");
+    seam_jw_lkey(w, "message");
     seam_jw_obj(w);
-    seam_jw_key(w, "role");
-    seam_jw_cstr(w, "assistant");
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "role");
+    seam_jw_lstr(w, "assistant");
+    seam_jw_lkey(w, "content");
 }
 
 void seam_oai_tool_call(seam_jw *w, const seam_jdoc *d, seam_jv id, seam_jv name, seam_jv input)
 {
     seam_jw_obj(w);
-    seam_jw_key(w, "id");
+    seam_jw_lkey(w, "id");
     seam_jw_value(w, d, id);
-    seam_jw_key(w, "type");
-    seam_jw_cstr(w, "function");
-    seam_jw_key(w, "function");
+    seam_jw_lkey(w, "type");
+    seam_jw_lstr(w, "function");
+    seam_jw_lkey(w, "function");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     seam_jw_value(w, d, name);
-    seam_jw_key(w, "arguments");
+    seam_jw_lkey(w, "arguments");
     if (input)
         seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
     else
-        seam_jw_cstr(w, "{}");
+        seam_jw_lstr(w, "{}");
     seam_jw_end(w);
     seam_jw_end(w);
 }

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "gateway/worker.h"
 #include "http/client.h"
+#include "providers/adapter.h"
 
 struct seam_gateway {
     seam_worker *workers;
@@ -98,6 +99,7 @@ static void worker_free(seam_worker *w)
     if (w->server) seam_http_server_free(w->server); /* aborts what is left */
     seam_pipeline_free_pool(w);
     seam_http_client_free(w->io.http);
+    seam_call_cache_free(w->io.call_cache); /* after the calls the two above ended */
     if (w->ev_wake) event_free(w->ev_wake);
     if (w->wake_fd >= 0) close(w->wake_fd);
     if (w->ev_tick) event_free(w->ev_tick);
@@ -132,12 +134,13 @@ static int worker_init(seam_worker *w, int id, seam_gateway *gw, seam_runtime *r
     if (!w->base) goto nomem;
     w->io.base = w->base;
     w->io.http = seam_http_client_new(w->base);
+    w->io.call_cache = seam_call_cache_new();
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) goto nomem;
     w->ev_wake = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, on_wake, w);
     w->ev_tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     w->ev_grace = evtimer_new(w->base, on_grace, w);
-    if (!w->io.http || !w->ev_wake || !w->ev_tick || !w->ev_grace) goto nomem;
+    if (!w->io.http || !w->io.call_cache || !w->ev_wake || !w->ev_tick || !w->ev_grace) goto nomem;
     event_add(w->ev_wake, NULL);
     struct timeval tick = {0, 200000};
     event_add(w->ev_tick, &tick);

@@ -16,12 +16,64 @@ struct seam_call {
     seam_adapter_out out;
     seam_http_call *http;
     void *state;
+    size_t state_cap;
     int status;
     seam_buf in;  /* a non-stream or error answer, gathered whole */
     seam_buf tmp; /* translated bytes on their way to the gateway */
     int in_cb;
     int cancelled;
+    seam_call_cache *cache; /* where it goes back when it ends */
+    seam_call *next_idle;
 };
+
+/* A worker's finished calls, kept with their buffers and state: a call
+ * that reuses one allocates nothing (a new one took five allocations, a
+ * tenth of the translated request's extra CPU on the bench machine). */
+#define CACHE_MAX_CALLS  64
+#define CACHE_MAX_BUFFER (64u * 1024) /* a buffer grown past this is not kept */
+
+struct seam_call_cache {
+    seam_call *idle;
+    unsigned n;
+};
+
+seam_call_cache *seam_call_cache_new(void)
+{
+    return calloc(1, sizeof(seam_call_cache));
+}
+
+unsigned seam_call_cache_idle(const seam_call_cache *cache)
+{
+    return cache->n;
+}
+
+static void call_destroy(seam_call *c)
+{
+    free(c->state);
+    seam_adapter_out_free(&c->out);
+    seam_buf_free(&c->in);
+    seam_buf_free(&c->tmp);
+    free(c);
+}
+
+void seam_call_cache_free(seam_call_cache *cache)
+{
+    if (!cache) return;
+    while (cache->idle) {
+        seam_call *c = cache->idle;
+        cache->idle = c->next_idle;
+        call_destroy(c);
+    }
+    free(cache);
+}
+
+static void keep_or_free(seam_buf *b)
+{
+    if (b->cap > CACHE_MAX_BUFFER)
+        seam_buf_free(b);
+    else
+        seam_buf_reset(b);
+}
 
 int seam_adapter_header(seam_adapter_out *out, const char *fmt, ...)
 {
@@ -65,14 +117,61 @@ void seam_adapter_out_free(seam_adapter_out *out)
     seam_buf_free(&out->body);
 }
 
+/* Ends a call's life: back to its worker's cache, or freed. */
 static void call_free(seam_call *c)
 {
     if (c->state && c->ops->state_free) c->ops->state_free(c->state);
-    free(c->state);
-    seam_adapter_out_free(&c->out);
-    seam_buf_free(&c->in);
-    seam_buf_free(&c->tmp);
-    free(c);
+    seam_call_cache *cache = c->cache;
+    if (!cache || cache->n == CACHE_MAX_CALLS) {
+        call_destroy(c);
+        return;
+    }
+    for (int i = 0; i < c->out.nheaders; i++)
+        if (!(c->out.borrowed >> i & 1)) free(c->out.headers[i]);
+    c->out.nheaders = 0;
+    c->out.borrowed = 0;
+    seam_http_target_free(c->out.owned_target);
+    c->out.owned_target = NULL;
+    keep_or_free(&c->out.body);
+    keep_or_free(&c->in);
+    keep_or_free(&c->tmp);
+    c->next_idle = cache->idle;
+    cache->idle = c;
+    cache->n++;
+}
+
+/* A call ready for ops: from the cache when it has one. */
+static seam_call *call_new(seam_call_cache *cache, const seam_adapter_ops *ops)
+{
+    seam_call *c = cache ? cache->idle : NULL;
+    if (c) {
+        cache->idle = c->next_idle;
+        cache->n--;
+    } else {
+        c = calloc(1, sizeof *c);
+        if (!c) return NULL;
+        seam_buf_init(&c->out.body, MAX_VENDOR_BODY);
+        seam_buf_init(&c->in, MAX_VENDOR_BODY);
+        seam_buf_init(&c->tmp, MAX_VENDOR_BODY);
+    }
+    c->cache = cache;
+    c->ops = ops;
+    c->http = NULL;
+    c->status = 0;
+    c->in_cb = 0;
+    c->cancelled = 0;
+    c->out.target = NULL;
+    if (ops->state_size > c->state_cap) {
+        free(c->state);
+        c->state_cap = 0;
+        if (!(c->state = malloc(ops->state_size))) {
+            call_destroy(c);
+            return NULL;
+        }
+        c->state_cap = ops->state_size;
+    }
+    if (ops->state_size) memset(c->state, 0, ops->state_size);
+    return c;
 }
 
 /* Hands translated bytes to the gateway.  Returns -1 if it cancelled. */
@@ -166,20 +265,15 @@ static void on_done(void *ud, int err)
 seam_call *seam_adapter_start(seam_provider *p, const seam_adapter_ops *ops, const seam_io *io,
                               const seam_call_req *req, const seam_call_cbs *cbs, void *ud)
 {
-    seam_call *c = calloc(1, sizeof *c);
+    seam_call *c = call_new(io->call_cache, ops);
     if (!c) return NULL;
-    c->ops = ops;
     c->req = *req;
     c->cbs = *cbs;
     c->ud = ud;
-    seam_buf_init(&c->out.body, MAX_VENDOR_BODY);
-    seam_buf_init(&c->in, MAX_VENDOR_BODY);
-    seam_buf_init(&c->tmp, MAX_VENDOR_BODY);
     /* One allocation each for the usual sizes instead of a few doublings. */
     if (seam_buf_reserve(&c->out.body, req->body_len + 512) || seam_buf_reserve(&c->in, 4096) ||
         seam_buf_reserve(&c->tmp, 4096))
         goto fail;
-    if (ops->state_size && !(c->state = calloc(1, ops->state_size))) goto fail;
     if (ops->build(p, req, c->state, &c->out) != 0) goto fail;
     c->req.refuse = NULL; /* the caller's buffer does not outlive start() */
     c->req.refuse_len = 0;

@@ -55,6 +55,15 @@ typedef struct seam_adapter_ops {
     int (*error)(int status, const char *p, size_t n, seam_buf *out);
 } seam_adapter_ops;
 
+/* A worker's idle translated calls, kept with their buffers so that the
+ * next call allocates nothing; set as seam_io.call_cache.  Calls start and
+ * end on that worker's loop only.  Free it after the last call ended. */
+typedef struct seam_call_cache seam_call_cache;
+seam_call_cache *seam_call_cache_new(void);
+void seam_call_cache_free(seam_call_cache *cache);
+/* Calls it holds now. */
+unsigned seam_call_cache_idle(const seam_call_cache *cache);
+
 /* Runs one translated call; the vtable's start() of an adapter provider. */
 seam_call *seam_adapter_start(seam_provider *p, const seam_adapter_ops *ops, const seam_io *io,
                               const seam_call_req *req, const seam_call_cbs *cbs, void *ud);

@@ -138,7 +138,7 @@ typedef struct block_info {
 
 typedef struct anthropic_state {
     int include_usage; /* stream_options.include_usage */
-    char *model;       /* the request's model, for a reply that names none */
+    const char *model; /* req->model (it outlives the call), for a reply that names none */
     seam_sse_reader sse;
     int sse_ready;
     seam_buf head; /* data: {"id":...,"model":...,"choices":[ */
@@ -154,7 +154,6 @@ typedef struct anthropic_state {
 static void state_free(void *state)
 {
     anthropic_state *st = state;
-    free(st->model);
     if (st->sse_ready) seam_sse_reader_free(&st->sse);
     seam_buf_free(&st->head);
     free(st->blocks);
@@ -261,9 +260,9 @@ static void open_block(xl *x, const char *role)
         seam_jw_end(x->w); /* message */
     }
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "role");
+    seam_jw_lkey(x->w, "role");
     seam_jw_cstr(x->w, role);
-    seam_jw_key(x->w, "content");
+    seam_jw_lkey(x->w, "content");
     seam_jw_arr(x->w);
     x->open_role = role;
 }
@@ -272,9 +271,9 @@ static void open_block(xl *x, const char *role)
 static void text_block(xl *x, seam_jv text)
 {
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "type");
-    seam_jw_cstr(x->w, "text");
-    seam_jw_key(x->w, "text");
+    seam_jw_lkey(x->w, "type");
+    seam_jw_lstr(x->w, "text");
+    seam_jw_lkey(x->w, "text");
     seam_jw_value(x->w, x->d, text);
     seam_jw_end(x->w);
 }
@@ -314,15 +313,15 @@ static void base64_block(xl *x, const char *type, seam_jv url, const char *media
 {
     open_block(x, "user");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "type");
+    seam_jw_lkey(x->w, "type");
     seam_jw_cstr(x->w, type);
-    seam_jw_key(x->w, "source");
+    seam_jw_lkey(x->w, "source");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "type");
-    seam_jw_cstr(x->w, "base64");
-    seam_jw_key(x->w, "media_type");
+    seam_jw_lkey(x->w, "type");
+    seam_jw_lstr(x->w, "base64");
+    seam_jw_lkey(x->w, "media_type");
     write_piece(x, url, media, mlen);
-    seam_jw_key(x->w, "data");
+    seam_jw_lkey(x->w, "data");
     write_piece(x, url, data, dlen);
     seam_jw_end(x->w);
     seam_jw_end(x->w);
@@ -337,13 +336,13 @@ static int push_image(xl *x, size_t i, size_t j, seam_jv part)
     if (seam_jstr_prefix(x->d, url, "https://") || seam_jstr_prefix(x->d, url, "http://")) {
         open_block(x, "user");
         seam_jw_obj(x->w);
-        seam_jw_key(x->w, "type");
-        seam_jw_cstr(x->w, "image");
-        seam_jw_key(x->w, "source");
+        seam_jw_lkey(x->w, "type");
+        seam_jw_lstr(x->w, "image");
+        seam_jw_lkey(x->w, "source");
         seam_jw_obj(x->w);
-        seam_jw_key(x->w, "type");
-        seam_jw_cstr(x->w, "url");
-        seam_jw_key(x->w, "url");
+        seam_jw_lkey(x->w, "type");
+        seam_jw_lstr(x->w, "url");
+        seam_jw_lkey(x->w, "url");
         seam_jw_value(x->w, x->d, url);
         seam_jw_end(x->w);
         seam_jw_end(x->w);
@@ -511,13 +510,13 @@ static int tool_use(xl *x, size_t i, size_t j, seam_jv call)
     if (call_input(x, i, j, seam_jget(x->d, fn, "arguments"), &input, &n)) return -1;
     open_block(x, "assistant");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "type");
-    seam_jw_cstr(x->w, "tool_use");
-    seam_jw_key(x->w, "id");
+    seam_jw_lkey(x->w, "type");
+    seam_jw_lstr(x->w, "tool_use");
+    seam_jw_lkey(x->w, "id");
     seam_jw_value(x->w, x->d, id);
-    seam_jw_key(x->w, "name");
+    seam_jw_lkey(x->w, "name");
     seam_jw_value(x->w, x->d, name);
-    seam_jw_key(x->w, "input");
+    seam_jw_lkey(x->w, "input");
     if (input)
         seam_jw_raw(x->w, input, n);
     else
@@ -555,7 +554,7 @@ static int tool_text(xl *x, seam_jv text, void *ud)
     int *opened = ud;
     if (!str_len(text)) return 0;
     if (!*opened) {
-        seam_jw_key(x->w, "content");
+        seam_jw_lkey(x->w, "content");
         seam_jw_arr(x->w);
         *opened = 1;
     }
@@ -572,12 +571,12 @@ static int tool_result(xl *x, size_t i, seam_jv m)
     seam_jv c = seam_jget(x->d, m, "content");
     open_block(x, "user");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "type");
-    seam_jw_cstr(x->w, "tool_result");
-    seam_jw_key(x->w, "tool_use_id");
+    seam_jw_lkey(x->w, "type");
+    seam_jw_lstr(x->w, "tool_result");
+    seam_jw_lkey(x->w, "tool_use_id");
     seam_jw_value(x->w, x->d, id);
     if (seam_jis(c, SEAM_JSTRING)) {
-        seam_jw_key(x->w, "content");
+        seam_jw_lkey(x->w, "content");
         seam_jw_value(x->w, x->d, c);
     } else {
         int opened = 0;
@@ -612,7 +611,7 @@ static int message(xl *x, size_t i, seam_jv m)
 static int messages(xl *x, seam_jv msgs)
 {
     if (!seam_jis(msgs, SEAM_JARRAY)) return refuse(x, "messages", "must be an array");
-    seam_jw_key(x->w, "messages");
+    seam_jw_lkey(x->w, "messages");
     seam_jw_arr(x->w);
     size_t i;
     seam_jv m;
@@ -627,7 +626,7 @@ static int messages(xl *x, seam_jv msgs)
     }
     seam_jw_end(x->w);
     if (x->has_system) {
-        seam_jw_key(x->w, "system");
+        seam_jw_lkey(x->w, "system");
         if (x->system1)
             seam_jw_value(x->w, x->d, x->system1);
         else
@@ -648,13 +647,13 @@ static int tool_def(xl *x, size_t i, seam_jv tool)
     if (!seam_jis(name, SEAM_JSTRING))
         return refuse_at(x, "needs a name", "tools[%zu].function.name", i);
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "name");
+    seam_jw_lkey(x->w, "name");
     seam_jw_value(x->w, x->d, name);
     if (seam_jis(desc, SEAM_JSTRING)) {
-        seam_jw_key(x->w, "description");
+        seam_jw_lkey(x->w, "description");
         seam_jw_value(x->w, x->d, desc);
     }
-    seam_jw_key(x->w, "input_schema");
+    seam_jw_lkey(x->w, "input_schema");
     if (seam_jis(params, SEAM_JOBJECT))
         seam_jw_value(x->w, x->d, params);
     else /* OpenAI allows a function without parameters; Anthropic needs a schema */
@@ -688,16 +687,16 @@ static int tool_choice(xl *x, seam_jv choice, int parallel)
                       "only auto, required, none and a named function have an Anthropic "
                       "equivalent");
     }
-    seam_jw_key(x->w, "tool_choice");
+    seam_jw_lkey(x->w, "tool_choice");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "type");
+    seam_jw_lkey(x->w, "type");
     seam_jw_cstr(x->w, type);
     if (name) {
-        seam_jw_key(x->w, "name");
+        seam_jw_lkey(x->w, "name");
         seam_jw_value(x->w, x->d, name);
     }
     if (parallel == 0 && strcmp(type, "none") != 0) {
-        seam_jw_key(x->w, "disable_parallel_tool_use");
+        seam_jw_lkey(x->w, "disable_parallel_tool_use");
         seam_jw_bool(x->w, 1);
     }
     seam_jw_end(x->w);
@@ -717,7 +716,7 @@ static int tools(xl *x, seam_jv root)
             return refuse(x, "tool_choice", "asks for a tool call but no tools were given");
         return 0;
     }
-    seam_jw_key(x->w, "tools");
+    seam_jw_lkey(x->w, "tools");
     seam_jw_arr(x->w);
     size_t i;
     seam_jv t;
@@ -893,7 +892,7 @@ static int write_body(xl *x, seam_jv root)
     seam_jv msgs = field(x, root, "messages");
     if (!msgs) return refuse(x, "messages", "is required");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "model");
+    seam_jw_lkey(x->w, "model");
     seam_jw_cstr(x->w, x->req->model ? x->req->model : "");
     if (messages(x, msgs)) return -1;
 
@@ -906,7 +905,7 @@ static int write_body(xl *x, seam_jv root)
     long long tokens;
     if (mt && (seam_jint(x->d, mt, &tokens) != 0 || tokens < 1))
         return refuse(x, mt_name, "must be a positive integer");
-    seam_jw_key(x->w, "max_tokens");
+    seam_jw_lkey(x->w, "max_tokens");
     if (mt)
         seam_jw_value(x->w, x->d, mt); /* the client's digits, as written */
     else
@@ -923,7 +922,7 @@ static int write_body(xl *x, seam_jv root)
 
     seam_jv v = field(x, root, "stop");
     if (seam_jis(v, SEAM_JSTRING)) {
-        seam_jw_key(x->w, "stop_sequences");
+        seam_jw_lkey(x->w, "stop_sequences");
         seam_jw_arr(x->w);
         seam_jw_value(x->w, x->d, v);
         seam_jw_end(x->w);
@@ -935,7 +934,7 @@ static int write_body(xl *x, seam_jv root)
             if (!seam_jis(s, SEAM_JSTRING)) return refuse(x, "stop", "must be a string or strings");
         }
         if (seam_jfirst(v)) {
-            seam_jw_key(x->w, "stop_sequences");
+            seam_jw_lkey(x->w, "stop_sequences");
             seam_jw_value(x->w, x->d, v);
         }
     } else if (v) {
@@ -943,7 +942,7 @@ static int write_body(xl *x, seam_jv root)
     }
 
     if (x->req->stream) {
-        seam_jw_key(x->w, "stream");
+        seam_jw_lkey(x->w, "stream");
         seam_jw_bool(x->w, 1);
     }
 
@@ -955,9 +954,9 @@ static int write_body(xl *x, seam_jv root)
     }
     if (v) {
         if (!seam_jis(v, SEAM_JSTRING)) return refuse(x, user_field, "must be a string");
-        seam_jw_key(x->w, "metadata");
+        seam_jw_lkey(x->w, "metadata");
         seam_jw_obj(x->w);
-        seam_jw_key(x->w, "user_id");
+        seam_jw_lkey(x->w, "user_id");
         seam_jw_value(x->w, x->d, v);
         seam_jw_end(x->w);
     }
@@ -1007,10 +1006,7 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     if (translate_body(&x, &d, &out->body)) goto done;
     seam_jv so = seam_jget(&d, seam_jroot(&d), "stream_options");
     st->include_usage = req->stream && seam_jis(seam_jget(&d, so, "include_usage"), SEAM_JTRUE);
-    if (req->model && !(st->model = strdup(req->model))) {
-        nomem(&x);
-        goto done;
-    }
+    st->model = req->model;
     seam_buf_init(&st->head, MAX_HEAD);
     out->target = ap->messages;
     if ((ap->key_line && seam_adapter_header_line(out, ap->key_line)) ||
@@ -1117,18 +1113,18 @@ static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_
     seam_jw w;
     seam_jw_init(&w, out);
     seam_jw_obj(&w);
-    seam_jw_key(&w, "id");
+    seam_jw_lkey(&w, "id");
     seam_jw_value(&w, d, id);
-    seam_jw_key(&w, "object");
-    seam_jw_cstr(&w, "chat.completion");
-    seam_jw_key(&w, "created");
+    seam_jw_lkey(&w, "object");
+    seam_jw_lstr(&w, "chat.completion");
+    seam_jw_lkey(&w, "created");
     seam_jw_int(&w, (long long)time(NULL));
-    seam_jw_key(&w, "model");
+    seam_jw_lkey(&w, "model");
     if (seam_jis(model, SEAM_JSTRING))
         seam_jw_value(&w, d, model);
     else
         seam_jw_cstr(&w, st->model ? st->model : "");
-    seam_jw_key(&w, "choices");
+    seam_jw_lkey(&w, "choices");
     seam_jw_arr(&w);
     seam_oai_message_open(&w, 0);
     if (texts)
@@ -1136,21 +1132,21 @@ static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_
     else if (calls) /* only tool calls: OpenAI's content is null */
         seam_jw_null(&w);
     else
-        seam_jw_cstr(&w, "");
-    seam_jw_key(&w, "refusal");
+        seam_jw_lstr(&w, "");
+    seam_jw_lkey(&w, "refusal");
     seam_jw_null(&w);
     if (calls) {
-        seam_jw_key(&w, "tool_calls");
+        seam_jw_lkey(&w, "tool_calls");
         write_calls(&w, d, content);
     }
     seam_jw_end(&w);
-    seam_jw_key(&w, "logprobs");
+    seam_jw_lkey(&w, "logprobs");
     seam_jw_null(&w);
-    seam_jw_key(&w, "finish_reason");
+    seam_jw_lkey(&w, "finish_reason");
     seam_jw_cstr(&w, finish_reason(d, seam_jget(d, msg, "stop_reason")));
     seam_jw_end(&w);
     seam_jw_end(&w);
-    seam_jw_key(&w, "usage");
+    seam_jw_lkey(&w, "usage");
     seam_oai_tokens t = {
         .input = seam_oai_count(d, usage, "input_tokens"),
         .cache_read = seam_oai_count(d, usage, "cache_read_input_tokens"),
@@ -1204,9 +1200,9 @@ static int error(int status, const char *p, size_t n, seam_buf *out)
     seam_jw w;
     seam_jw_init(&w, out);
     seam_jw_obj(&w);
-    seam_jw_key(&w, "error");
+    seam_jw_lkey(&w, "error");
     seam_jw_obj(&w);
-    seam_jw_key(&w, "message");
+    seam_jw_lkey(&w, "message");
     if (seam_jis(message, SEAM_JSTRING)) {
         seam_jw_value(&w, &d, message);
     } else {
@@ -1214,14 +1210,14 @@ static int error(int status, const char *p, size_t n, seam_buf *out)
         snprintf(fallback, sizeof fallback, "Anthropic returned HTTP %d", status);
         seam_jw_cstr(&w, fallback);
     }
-    seam_jw_key(&w, "type");
+    seam_jw_lkey(&w, "type");
     if (seam_jis(type, SEAM_JSTRING))
         seam_jw_value(&w, &d, type);
     else
         seam_jw_cstr(&w, status_type(status));
-    seam_jw_key(&w, "param");
+    seam_jw_lkey(&w, "param");
     seam_jw_null(&w);
-    seam_jw_key(&w, "code");
+    seam_jw_lkey(&w, "code");
     seam_jw_null(&w);
     seam_jw_end(&w);
     seam_jw_end(&w);

@@ -260,9 +260,9 @@ static void begin_turn(xlate *x, char role)
     if (x->turn == role) return;
     end_turn(x);
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "role");
+    seam_jw_lkey(x->w, "role");
     seam_jw_cstr(x->w, role == 'u' ? "user" : "assistant");
-    seam_jw_key(x->w, "content");
+    seam_jw_lkey(x->w, "content");
     seam_jw_arr(x->w);
     x->turn = role;
 }
@@ -274,7 +274,7 @@ static size_t text_block(const seam_jdoc *d, seam_jw *w, seam_jv s)
 {
     if (s->len == 2) return 0; /* "" (an escape never decodes to nothing) */
     seam_jw_obj(w);
-    seam_jw_key(w, "text");
+    seam_jw_lkey(w, "text");
     seam_jw_value(w, d, s);
     seam_jw_end(w);
     return 1;
@@ -318,13 +318,13 @@ static int image_block(xlate *x, seam_jw *w, seam_jv part, loc at)
     const char *bytes = semi + 8;
     size_t blen = (size_t)(url + n - bytes);
     seam_jw_obj(w);
-    seam_jw_key(w, "image");
+    seam_jw_lkey(w, "image");
     seam_jw_obj(w);
-    seam_jw_key(w, "format");
+    seam_jw_lkey(w, "format");
     seam_jw_cstr(w, format);
-    seam_jw_key(w, "source");
+    seam_jw_lkey(w, "source");
     seam_jw_obj(w);
-    seam_jw_key(w, "bytes");
+    seam_jw_lkey(w, "bytes");
     if (v->escaped)
         seam_jw_str(w, bytes, blen);
     else
@@ -417,13 +417,13 @@ static int tool_use_blocks(xlate *x, seam_jv calls, long mi)
         int rc = tool_input(x, seam_jget(d, fn, "arguments"), at, &input, &n);
         if (rc) return rc;
         seam_jw_obj(x->w);
-        seam_jw_key(x->w, "toolUse");
+        seam_jw_lkey(x->w, "toolUse");
         seam_jw_obj(x->w);
-        seam_jw_key(x->w, "toolUseId");
+        seam_jw_lkey(x->w, "toolUseId");
         seam_jw_value(x->w, d, id);
-        seam_jw_key(x->w, "name");
+        seam_jw_lkey(x->w, "name");
         seam_jw_value(x->w, d, name);
-        seam_jw_key(x->w, "input");
+        seam_jw_lkey(x->w, "input");
         seam_jw_raw(x->w, input, n);
         seam_jw_end(x->w);
         seam_jw_end(x->w);
@@ -442,11 +442,11 @@ static int tool_result(xlate *x, seam_jv m, long mi)
                       "a tool message needs a string tool_call_id");
     begin_turn(x, 'u');
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "toolResult");
+    seam_jw_lkey(x->w, "toolResult");
     seam_jw_obj(x->w);
-    seam_jw_key(x->w, "toolUseId");
+    seam_jw_lkey(x->w, "toolUseId");
     seam_jw_value(x->w, d, id);
-    seam_jw_key(x->w, "content");
+    seam_jw_lkey(x->w, "content");
     seam_jw_arr(x->w);
     size_t n = 0;
     int rc = content_blocks(x, x->w, field(d, m, "content"), 0,
@@ -454,8 +454,8 @@ static int tool_result(xlate *x, seam_jv m, long mi)
     if (rc) return rc;
     if (!n) { /* a result must say something */
         seam_jw_obj(x->w);
-        seam_jw_key(x->w, "text");
-        seam_jw_cstr(x->w, "");
+        seam_jw_lkey(x->w, "text");
+        seam_jw_lstr(x->w, "");
         seam_jw_end(x->w);
     }
     seam_jw_end(x->w);
@@ -508,7 +508,7 @@ static int translate_messages(xlate *x, seam_jv messages)
 {
     if (!seam_jis(messages, SEAM_JARRAY))
         return refuse(x, AT("messages"), "expected an array of messages");
-    seam_jw_key(x->w, "messages");
+    seam_jw_lkey(x->w, "messages");
     seam_jw_arr(x->w);
     size_t i;
     seam_jv m;
@@ -534,17 +534,17 @@ static int tool_spec(xlate *x, seam_jv t, long i)
     seam_jv desc = field(d, fn, "description"), params = field(d, fn, "parameters");
     seam_jw *w = x->w;
     seam_jw_obj(w);
-    seam_jw_key(w, "toolSpec");
+    seam_jw_lkey(w, "toolSpec");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     seam_jw_value(w, d, name);
     if (is_str(desc)) {
-        seam_jw_key(w, "description");
+        seam_jw_lkey(w, "description");
         seam_jw_value(w, d, desc);
     }
-    seam_jw_key(w, "inputSchema");
+    seam_jw_lkey(w, "inputSchema");
     seam_jw_obj(w);
-    seam_jw_key(w, "json");
+    seam_jw_lkey(w, "json");
     static const char empty_schema[] = "{\"type\":\"object\",\"properties\":{}}";
     if (params)
         seam_jw_value(w, d, params);
@@ -589,9 +589,9 @@ static int translate_tools(xlate *x, seam_jv root)
         return 0;
     }
     seam_jw *w = x->w;
-    seam_jw_key(w, "toolConfig");
+    seam_jw_lkey(w, "toolConfig");
     seam_jw_obj(w);
-    seam_jw_key(w, "tools");
+    seam_jw_lkey(w, "tools");
     seam_jw_arr(w);
     size_t i;
     seam_jv t;
@@ -602,12 +602,12 @@ static int translate_tools(xlate *x, seam_jv root)
     }
     seam_jw_end(w);
     if (tc) {
-        seam_jw_key(w, "toolChoice");
+        seam_jw_lkey(w, "toolChoice");
         seam_jw_obj(w);
         seam_jw_key(w, tc);
         seam_jw_obj(w);
         if (tc_name) {
-            seam_jw_key(w, "name");
+            seam_jw_lkey(w, "name");
             seam_jw_value(w, d, tc_name);
         }
         seam_jw_end(w);
@@ -719,22 +719,22 @@ static void write_params(xlate *x, const params *ps)
     seam_jw *w = x->w;
     seam_jv max = ps->max_completion_tokens ? ps->max_completion_tokens : ps->max_tokens;
     if (max || ps->temperature || ps->top_p || ps->stop) {
-        seam_jw_key(w, "inferenceConfig");
+        seam_jw_lkey(w, "inferenceConfig");
         seam_jw_obj(w);
         if (max) {
-            seam_jw_key(w, "maxTokens");
+            seam_jw_lkey(w, "maxTokens");
             seam_jw_value(w, d, max);
         }
         if (ps->temperature) {
-            seam_jw_key(w, "temperature");
+            seam_jw_lkey(w, "temperature");
             seam_jw_value(w, d, ps->temperature);
         }
         if (ps->top_p) {
-            seam_jw_key(w, "topP");
+            seam_jw_lkey(w, "topP");
             seam_jw_value(w, d, ps->top_p);
         }
         if (ps->stop) {
-            seam_jw_key(w, "stopSequences");
+            seam_jw_lkey(w, "stopSequences");
             if (is_str(ps->stop)) seam_jw_arr(w);
             seam_jw_value(w, d, ps->stop);
             if (is_str(ps->stop)) seam_jw_end(w);
@@ -742,9 +742,9 @@ static void write_params(xlate *x, const params *ps)
         seam_jw_end(w);
     }
     if (ps->top_k) {
-        seam_jw_key(w, "additionalModelRequestFields");
+        seam_jw_lkey(w, "additionalModelRequestFields");
         seam_jw_obj(w);
-        seam_jw_key(w, "top_k");
+        seam_jw_lkey(w, "top_k");
         seam_jw_value(w, d, ps->top_k);
         seam_jw_end(w);
     }
@@ -792,7 +792,7 @@ static int translate(xlate *x, seam_jv root)
     if (!rc && x->nsys) {
         seam_jw_end(&x->sys);
         rc = seam_jw_error(&x->sys) ? -1 : 0;
-        seam_jw_key(x->w, "system"); /* written apart: a copy, not a second serialisation */
+        seam_jw_lkey(x->w, "system"); /* written apart: a copy, not a second serialisation */
         seam_jw_raw(x->w, x->sysbuf.data, x->sysbuf.len);
     }
     seam_jw_end(x->w);
@@ -1020,7 +1020,7 @@ static void put_content(seam_jw *w, const seam_jdoc *d, seam_jv content)
 static void put_tool_calls(seam_jw *w, const seam_jdoc *d, seam_jv content, size_t ncalls)
 {
     if (!ncalls) return;
-    seam_jw_key(w, "tool_calls");
+    seam_jw_lkey(w, "tool_calls");
     seam_jw_arr(w);
     size_t i;
     seam_jv block, tu;
@@ -1054,21 +1054,21 @@ static int write_completion(bedrock_state *st, const seam_call_req *req, const s
     seam_jw_init(&w, out);
     seam_jw_obj(&w);
     put_head(&w, st, req, "chat.completion");
-    seam_jw_key(&w, "choices");
+    seam_jw_lkey(&w, "choices");
     seam_jw_arr(&w);
     seam_oai_message_open(&w, 0);
     put_content(&w, d, content);
     put_tool_calls(&w, d, content, ncalls);
-    seam_jw_key(&w, "refusal");
+    seam_jw_lkey(&w, "refusal");
     seam_jw_null(&w);
     seam_jw_end(&w);
-    seam_jw_key(&w, "logprobs");
+    seam_jw_lkey(&w, "logprobs");
     seam_jw_null(&w);
-    seam_jw_key(&w, "finish_reason");
+    seam_jw_lkey(&w, "finish_reason");
     seam_jw_cstr(&w, finish_reason(d, seam_jget(d, root, "stopReason")));
     seam_jw_end(&w);
     seam_jw_end(&w);
-    seam_jw_key(&w, "usage");
+    seam_jw_lkey(&w, "usage");
     seam_oai_usage(&w, &st->tokens);
     seam_jw_end(&w);
     return seam_jw_error(&w) ? -1 : 0;
@@ -1144,10 +1144,10 @@ static int set_block_tool(bedrock_state *st, size_t idx, int k)
 static void tool_delta_open(seam_jw *w, int k)
 {
     seam_jw_obj(w);
-    seam_jw_key(w, "tool_calls");
+    seam_jw_lkey(w, "tool_calls");
     seam_jw_arr(w);
     seam_jw_obj(w);
-    seam_jw_key(w, "index");
+    seam_jw_lkey(w, "index");
     seam_jw_int(w, k);
 }
 
@@ -1175,16 +1175,16 @@ static int on_block_start(bedrock_state *st, const seam_jdoc *d, seam_jv ev)
     seam_jw w;
     seam_jw_init(&w, st->out);
     tool_delta_open(&w, k);
-    seam_jw_key(&w, "id");
+    seam_jw_lkey(&w, "id");
     seam_jw_value(&w, d, id);
-    seam_jw_key(&w, "type");
-    seam_jw_cstr(&w, "function");
-    seam_jw_key(&w, "function");
+    seam_jw_lkey(&w, "type");
+    seam_jw_lstr(&w, "function");
+    seam_jw_lkey(&w, "function");
     seam_jw_obj(&w);
-    seam_jw_key(&w, "name");
+    seam_jw_lkey(&w, "name");
     seam_jw_value(&w, d, name);
-    seam_jw_key(&w, "arguments");
-    seam_jw_cstr(&w, "");
+    seam_jw_lkey(&w, "arguments");
+    seam_jw_lstr(&w, "");
     seam_jw_end(&w);
     tool_delta_close(&w);
     rc = seam_jw_error(&w);
@@ -1213,14 +1213,14 @@ static int on_block_delta(bedrock_state *st, const seam_jdoc *d, seam_jv ev)
     seam_jw_init(&w, st->out);
     if (is_str(text)) {
         seam_jw_obj(&w);
-        seam_jw_key(&w, "content");
+        seam_jw_lkey(&w, "content");
         seam_jw_value(&w, d, text);
         seam_jw_end(&w);
     } else {
         tool_delta_open(&w, k);
-        seam_jw_key(&w, "function");
+        seam_jw_lkey(&w, "function");
         seam_jw_obj(&w);
-        seam_jw_key(&w, "arguments");
+        seam_jw_lkey(&w, "arguments");
         seam_jw_value(&w, d, input);
         seam_jw_end(&w);
         tool_delta_close(&w);

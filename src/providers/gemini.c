@@ -512,7 +512,7 @@ static int type_keyword(xl *x, sout *o, seam_jv v, const at *where)
     text tt = jtext(x, t);
     const char *g = gemini_type(&tt);
     if (!g) return refuse(x, where, "unknown type '%.*s'", tt.n < 40 ? (int)tt.n : 40, tt.s);
-    seam_jw_key(x->w, "type");
+    seam_jw_lkey(x->w, "type");
     seam_jw_cstr(x->w, g);
     o->type = 1;
     return 0;
@@ -536,7 +536,7 @@ static int enum_keyword(xl *x, sout *o, seam_jv v, int is_const, const at *where
 
 static void put_enum(xl *x, const sout *o)
 {
-    seam_jw_key(x->w, "enum");
+    seam_jw_lkey(x->w, "enum");
     seam_jw_arr(x->w);
     size_t i;
     seam_jv e;
@@ -559,7 +559,7 @@ static int properties_keyword(xl *x, sout *o, seam_jv v, const at *where, int de
     {
         if (!(sub = first_member(x->d, v, name))) continue;
         if (!o->nprops++) {
-            seam_jw_key(x->w, "properties");
+            seam_jw_lkey(x->w, "properties");
             seam_jw_obj(x->w);
         }
         put_key_node(x, name);
@@ -577,7 +577,7 @@ static int properties_keyword(xl *x, sout *o, seam_jv v, const at *where, int de
 static void put_property_ordering(xl *x, seam_jv props)
 {
     seam_jv name, sub;
-    seam_jw_key(x->w, "propertyOrdering");
+    seam_jw_lkey(x->w, "propertyOrdering");
     seam_jw_arr(x->w);
     seam_jobj_foreach(props, name, sub)
     {
@@ -665,7 +665,7 @@ static int keyword(xl *x, sout *o, const text *k, seam_jv v, const at *where, in
         if (seam_jis(v, SEAM_JSTRING)) {
             text f = jtext(x, v);
             if (text_in(&f, formats, sizeof formats / sizeof formats[0])) {
-                seam_jw_key(x->w, "format");
+                seam_jw_lkey(x->w, "format");
                 seam_jw_value(x->w, d, v);
             }
         }
@@ -675,7 +675,7 @@ static int keyword(xl *x, sout *o, const text *k, seam_jv v, const at *where, in
     case KW_PROPERTIES: return properties_keyword(x, o, v, where, depth);
     case KW_ITEMS: {
         if (!seam_jis(v, SEAM_JOBJECT)) return refuse(x, where, "only one schema for all items");
-        seam_jw_key(x->w, "items");
+        seam_jw_lkey(x->w, "items");
         sview iv;
         view_init(&iv, v);
         o->items = 1;
@@ -697,29 +697,29 @@ static void schema_end(xl *x, const sview *v, const sout *o, int branches)
     const seam_jdoc *d = x->d;
     if (o->enums) put_enum(x, o);
     if (o->example) {
-        seam_jw_key(w, "example");
+        seam_jw_lkey(w, "example");
         seam_jw_value(w, d, o->example);
     } else if (seam_jis(o->examples, SEAM_JARRAY) && seam_jfirst(o->examples)) {
-        seam_jw_key(w, "example");
+        seam_jw_lkey(w, "example");
         seam_jw_value(w, d, seam_jfirst(o->examples));
     }
     if (o->ordering) {
-        seam_jw_key(w, "propertyOrdering");
+        seam_jw_lkey(w, "propertyOrdering");
         seam_jw_value(w, d, o->ordering);
     } else if (x->response && o->nprops > 1) {
         put_property_ordering(x, o->props);
     }
     if (o->nullable || v->nullable) {
-        seam_jw_key(w, "nullable");
+        seam_jw_lkey(w, "nullable");
         seam_jw_bool(w, 1);
     } else if (o->nullable_v) {
-        seam_jw_key(w, "nullable");
+        seam_jw_lkey(w, "nullable");
         seam_jw_value(w, d, o->nullable_v);
     }
     if (!o->type && !branches) {
         const char *t = o->nprops ? "OBJECT" : o->items ? "ARRAY" : o->enums ? "STRING" : NULL;
         if (t) {
-            seam_jw_key(w, "type");
+            seam_jw_lkey(w, "type");
             seam_jw_cstr(w, t);
         }
     }
@@ -806,7 +806,7 @@ static int schema(xl *x, const sview *v, const at *where, int depth, int *props)
     if (nbranches) {
         seam_jv b;
         size_t i, k = 0;
-        seam_jw_key(x->w, "anyOf");
+        seam_jw_lkey(x->w, "anyOf");
         seam_jw_arr(x->w);
         seam_jarr_foreach(any, i, b)
         {
@@ -855,9 +855,9 @@ static void part_begin(xl *x, contents *c, const char *role)
             seam_jw_end(w); /* content */
         }
         seam_jw_obj(w);
-        seam_jw_key(w, "role");
+        seam_jw_lkey(w, "role");
         seam_jw_cstr(w, role);
-        seam_jw_key(w, "parts");
+        seam_jw_lkey(w, "parts");
         seam_jw_arr(w);
         c->role = role;
         c->count++;
@@ -879,7 +879,7 @@ static void contents_close(xl *x, contents *c)
 static void text_part(xl *x, contents *c, const char *role, seam_jv s)
 {
     part_begin(x, c, role);
-    seam_jw_key(x->w, "text");
+    seam_jw_lkey(x->w, "text");
     seam_jw_value(x->w, x->d, s);
     seam_jw_end(x->w);
 }
@@ -976,11 +976,11 @@ static void inline_part(xl *x, contents *c, const char *mime, seam_jv data)
 {
     seam_jw *w = x->w;
     part_begin(x, c, "user");
-    seam_jw_key(w, "inlineData");
+    seam_jw_lkey(w, "inlineData");
     seam_jw_obj(w);
-    seam_jw_key(w, "mimeType");
+    seam_jw_lkey(w, "mimeType");
     seam_jw_cstr(w, mime);
-    seam_jw_key(w, "data");
+    seam_jw_lkey(w, "data");
     seam_jw_value(w, x->d, data);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -1004,11 +1004,11 @@ static int data_url_part(xl *x, contents *c, seam_jv v, const at *where)
     if (!tlen || !dlen) return refuse(x, where, "the data: URL has no media type or no data");
     seam_jw *w = x->w;
     part_begin(x, c, "user");
-    seam_jw_key(w, "inlineData");
+    seam_jw_lkey(w, "inlineData");
     seam_jw_obj(w);
-    seam_jw_key(w, "mimeType");
+    seam_jw_lkey(w, "mimeType");
     put_piece(x, &url, meta, tlen);
-    seam_jw_key(w, "data");
+    seam_jw_lkey(w, "data");
     put_piece(x, &url, data, dlen);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -1030,11 +1030,11 @@ static int image_part(xl *x, contents *c, seam_jv iu, const at *where)
         return refuse(x, &a, "the image type cannot be told from the URL; send a data: URL");
     seam_jw *w = x->w;
     part_begin(x, c, "user");
-    seam_jw_key(w, "fileData");
+    seam_jw_lkey(w, "fileData");
     seam_jw_obj(w);
-    seam_jw_key(w, "mimeType");
+    seam_jw_lkey(w, "mimeType");
     seam_jw_cstr(w, mime);
-    seam_jw_key(w, "fileUri");
+    seam_jw_lkey(w, "fileUri");
     seam_jw_value(w, d, url);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -1161,11 +1161,11 @@ static int replay_call(xl *x, contents *c, seam_jv tc, const at *where)
     }
     seam_jw *w = x->w;
     part_begin(x, c, "model");
-    seam_jw_key(w, "functionCall");
+    seam_jw_lkey(w, "functionCall");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     seam_jw_value(w, d, name);
-    seam_jw_key(w, "args");
+    seam_jw_lkey(w, "args");
     if (obj)
         seam_jw_value(w, &args, obj);
     else
@@ -1175,10 +1175,10 @@ static int replay_call(xl *x, contents *c, seam_jv tc, const at *where)
     seam_jv sig = seam_jget(d, seam_jget(d, seam_jget(d, tc, "extra_content"), "google"),
                             "thought_signature");
     if (seam_jis(sig, SEAM_JSTRING)) {
-        seam_jw_key(w, "thoughtSignature");
+        seam_jw_lkey(w, "thoughtSignature");
         seam_jw_value(w, d, sig);
     } else if (x->signatures && !c->calls) { /* only a turn's first call carries one */
-        seam_jw_key(w, "thoughtSignature");
+        seam_jw_lkey(w, "thoughtSignature");
         seam_jw_cstr(w, SKIP_SIGNATURE);
     }
     c->calls++;
@@ -1199,7 +1199,7 @@ static int assistant_message(xl *x, contents *c, seam_jv m, const at *msg)
         if (check_text(x, content, &a)) return -1;
         if (text_length(d, content)) {
             part_begin(x, c, "model");
-            seam_jw_key(x->w, "text");
+            seam_jw_lkey(x->w, "text");
             put_text_content(x, content);
             seam_jw_end(x->w);
         }
@@ -1290,7 +1290,7 @@ static int tool_message(xl *x, contents *c, seam_jv messages, seam_jv m, const a
     at ia = at_name(msg, ".tool_call_id");
     if (!seam_jis(id, SEAM_JSTRING)) return refuse(x, &ia, "must be a string");
     seam_jv node;
-    text name;
+    text name = {0};
     if (call_name(x, messages, m, id, &node, &name))
         return refuse(x, &ia, "no earlier assistant tool call has this id");
     seam_jv content = seam_jget(d, m, "content");
@@ -1298,16 +1298,16 @@ static int tool_message(xl *x, contents *c, seam_jv messages, seam_jv m, const a
     if (check_text(x, content, &ca)) return -1;
     seam_jw *w = x->w;
     part_begin(x, c, "user");
-    seam_jw_key(w, "functionResponse");
+    seam_jw_lkey(w, "functionResponse");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     if (node)
         seam_jw_value(w, d, node);
     else
         put_piece(x, &name, name.s, name.n); /* before put_result reuses the scratch */
-    seam_jw_key(w, "response");
+    seam_jw_lkey(w, "response");
     seam_jw_obj(w);
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     put_result(x, content);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -1329,7 +1329,7 @@ static int put_contents(xl *x, seam_jv messages, int *nsystem)
     if (!seam_jis(messages, SEAM_JARRAY) || !seam_jfirst(messages))
         return refuse(x, &msgs, "must be a non-empty array");
     contents c = {0};
-    seam_jw_key(x->w, "contents");
+    seam_jw_lkey(x->w, "contents");
     seam_jw_arr(x->w);
     size_t i;
     seam_jv m;
@@ -1369,9 +1369,9 @@ static void put_system(xl *x, seam_jv messages)
 {
     const seam_jdoc *d = x->d;
     seam_jw *w = x->w;
-    seam_jw_key(w, "systemInstruction");
+    seam_jw_lkey(w, "systemInstruction");
     seam_jw_obj(w);
-    seam_jw_key(w, "parts");
+    seam_jw_lkey(w, "parts");
     seam_jw_arr(w);
     size_t i;
     seam_jv m;
@@ -1381,7 +1381,7 @@ static void put_system(xl *x, seam_jv messages)
         seam_jv content = member(d, m, "content");
         if (!text_length(d, content)) continue;
         seam_jw_obj(w);
-        seam_jw_key(w, "text");
+        seam_jw_lkey(w, "text");
         put_text_content(x, content);
         seam_jw_end(w);
     }
@@ -1491,7 +1491,7 @@ static int put_parameters(xl *x, seam_jv params, const at *where)
 {
     seam_jw_pos mark = seam_jw_mark(x->w);
     int props = 0;
-    seam_jw_key(x->w, "parameters");
+    seam_jw_lkey(x->w, "parameters");
     if (convert_schema(x, params, where, 0, &props)) return -1;
     if (!props) seam_jw_rollback(x->w, &mark);
     return 0;
@@ -1517,18 +1517,18 @@ static int put_declaration(xl *x, seam_jv t, size_t i, const picked *only, int *
     }
     if (only->set && !picked_has(d, only, name)) return 0;
     if (!(*ndecls)++) {
-        seam_jw_key(w, "tools");
+        seam_jw_lkey(w, "tools");
         seam_jw_arr(w);
         seam_jw_obj(w);
-        seam_jw_key(w, "functionDeclarations");
+        seam_jw_lkey(w, "functionDeclarations");
         seam_jw_arr(w);
     }
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     seam_jw_value(w, d, name);
     seam_jv desc = member(d, fn, "description");
     if (seam_jis(desc, SEAM_JSTRING)) {
-        seam_jw_key(w, "description");
+        seam_jw_lkey(w, "description");
         seam_jw_value(w, d, desc);
     }
     seam_jv params = member(d, fn, "parameters");
@@ -1586,14 +1586,14 @@ static int put_tools(xl *x, seam_jv root)
     seam_jw_end(w);
     seam_jw_end(w); /* tools */
     if (mode) {
-        seam_jw_key(w, "toolConfig");
+        seam_jw_lkey(w, "toolConfig");
         seam_jw_obj(w);
-        seam_jw_key(w, "functionCallingConfig");
+        seam_jw_lkey(w, "functionCallingConfig");
         seam_jw_obj(w);
-        seam_jw_key(w, "mode");
+        seam_jw_lkey(w, "mode");
         seam_jw_cstr(w, mode);
         if (allowed.set) {
-            seam_jw_key(w, "allowedFunctionNames");
+            seam_jw_lkey(w, "allowedFunctionNames");
             put_picked(x, &allowed);
         }
         seam_jw_end(w);
@@ -1613,7 +1613,7 @@ typedef struct gconf {
 static void gc_key(gconf *g, const char *key)
 {
     if (!g->open) {
-        seam_jw_key(g->x->w, "generationConfig");
+        seam_jw_lkey(g->x->w, "generationConfig");
         seam_jw_obj(g->x->w);
         g->open = 1;
     }
@@ -1690,11 +1690,11 @@ static int response_format(gconf *g, seam_jv root)
     seam_jv type = seam_jget(d, rf, "type");
     if (seam_jstr_eq(d, type, "json_object")) {
         gc_key(g, "responseMimeType");
-        seam_jw_cstr(g->x->w, "application/json");
+        seam_jw_lstr(g->x->w, "application/json");
     } else if (seam_jstr_eq(d, type, "json_schema")) {
         seam_jv s = seam_jget(d, seam_jget(d, rf, "json_schema"), "schema");
         gc_key(g, "responseMimeType");
-        seam_jw_cstr(g->x->w, "application/json");
+        seam_jw_lstr(g->x->w, "application/json");
         if (s) {
             at a = at_name(NULL, "response_format.json_schema.schema");
             gc_key(g, "responseSchema");
@@ -1724,7 +1724,7 @@ static int reasoning_effort(gconf *g, seam_jv root)
     if (budget < 0) return refuse(g->x, &a, "must be none, minimal, low, medium or high");
     gc_key(g, "thinkingConfig");
     seam_jw_obj(g->x->w);
-    seam_jw_key(g->x->w, "thinkingBudget");
+    seam_jw_lkey(g->x->w, "thinkingBudget");
     seam_jw_int(g->x->w, budget);
     seam_jw_end(g->x->w);
     return 0;
@@ -1835,20 +1835,20 @@ static void put_embed_request(xl *x, const char *resource, seam_jv input, seam_j
 {
     seam_jw *w = x->w;
     seam_jw_obj(w);
-    seam_jw_key(w, "model");
+    seam_jw_lkey(w, "model");
     seam_jw_cstr(w, resource);
-    seam_jw_key(w, "content");
+    seam_jw_lkey(w, "content");
     seam_jw_obj(w);
-    seam_jw_key(w, "parts");
+    seam_jw_lkey(w, "parts");
     seam_jw_arr(w);
     seam_jw_obj(w);
-    seam_jw_key(w, "text");
+    seam_jw_lkey(w, "text");
     seam_jw_value(w, x->d, input);
     seam_jw_end(w);
     seam_jw_end(w);
     seam_jw_end(w);
     if (dims) {
-        seam_jw_key(w, "outputDimensionality");
+        seam_jw_lkey(w, "outputDimensionality");
         seam_jw_value(w, x->d, dims);
     }
     seam_jw_end(w);
@@ -1884,7 +1884,7 @@ static int build_embeddings(xl *x, seam_jv root, gemini_state *st, const char *r
     if (fmt && !seam_jstr_eq(d, fmt, "float") && !seam_jstr_eq(d, fmt, "base64"))
         return refuse(x, &fa, "must be float or base64");
     st->base64 = seam_jstr_eq(d, fmt, "base64");
-    seam_jw_key(x->w, "requests");
+    seam_jw_lkey(x->w, "requests");
     seam_jw_arr(x->w);
     if (one) {
         put_embed_request(x, resource, input, dims);

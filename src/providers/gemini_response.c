@@ -75,22 +75,22 @@ static gemini_usage usage_of(const seam_jdoc *d, seam_jv um)
 
 static void put_usage(seam_jw *w, const gemini_usage *u)
 {
-    seam_jw_key(w, "usage");
+    seam_jw_lkey(w, "usage");
     seam_jw_obj(w);
-    seam_jw_key(w, "prompt_tokens");
+    seam_jw_lkey(w, "prompt_tokens");
     seam_jw_int(w, u->prompt);
-    seam_jw_key(w, "completion_tokens");
+    seam_jw_lkey(w, "completion_tokens");
     seam_jw_int(w, u->completion);
-    seam_jw_key(w, "total_tokens");
+    seam_jw_lkey(w, "total_tokens");
     seam_jw_int(w, u->total);
-    seam_jw_key(w, "prompt_tokens_details");
+    seam_jw_lkey(w, "prompt_tokens_details");
     seam_jw_obj(w);
-    seam_jw_key(w, "cached_tokens");
+    seam_jw_lkey(w, "cached_tokens");
     seam_jw_int(w, u->cached);
     seam_jw_end(w);
-    seam_jw_key(w, "completion_tokens_details");
+    seam_jw_lkey(w, "completion_tokens_details");
     seam_jw_obj(w);
-    seam_jw_key(w, "reasoning_tokens");
+    seam_jw_lkey(w, "reasoning_tokens");
     seam_jw_int(w, u->reasoning);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -199,33 +199,33 @@ static void put_tool_call(seam_jw *w, const seam_jdoc *d, seam_jv part, int k, i
     seam_jv args = seam_jget(d, fc, "args");
     seam_jw_obj(w);
     if (index >= 0) {
-        seam_jw_key(w, "index");
+        seam_jw_lkey(w, "index");
         seam_jw_int(w, index);
     }
-    seam_jw_key(w, "id");
+    seam_jw_lkey(w, "id");
     put_call_id(w, d, name, k);
-    seam_jw_key(w, "type");
-    seam_jw_cstr(w, "function");
-    seam_jw_key(w, "function");
+    seam_jw_lkey(w, "type");
+    seam_jw_lstr(w, "function");
+    seam_jw_lkey(w, "function");
     seam_jw_obj(w);
-    seam_jw_key(w, "name");
+    seam_jw_lkey(w, "name");
     if (seam_jis(name, SEAM_JSTRING))
         seam_jw_value(w, d, name);
     else
-        seam_jw_cstr(w, "");
-    seam_jw_key(w, "arguments");
+        seam_jw_lstr(w, "");
+    seam_jw_lkey(w, "arguments");
     if (seam_jis(args, SEAM_JOBJECT))
         seam_jw_json_as_str(w, seam_jraw(d, args), args->len);
     else
-        seam_jw_cstr(w, "{}");
+        seam_jw_lstr(w, "{}");
     seam_jw_end(w);
     seam_jv sig = seam_jget(d, part, "thoughtSignature");
     if (seam_jis(sig, SEAM_JSTRING)) {
-        seam_jw_key(w, "extra_content");
+        seam_jw_lkey(w, "extra_content");
         seam_jw_obj(w);
-        seam_jw_key(w, "google");
+        seam_jw_lkey(w, "google");
         seam_jw_obj(w);
-        seam_jw_key(w, "thought_signature");
+        seam_jw_lkey(w, "thought_signature");
         seam_jw_value(w, d, sig);
         seam_jw_end(w);
         seam_jw_end(w);
@@ -268,12 +268,12 @@ static void put_choice(seam_jw *w, const seam_jdoc *d, seam_jv cand, size_t pos)
     else if (ncalls)
         seam_jw_null(w);
     else
-        seam_jw_cstr(w, "");
-    seam_jw_key(w, "refusal");
+        seam_jw_lstr(w, "");
+    seam_jw_lkey(w, "refusal");
     seam_jw_null(w);
     if (ncalls) {
         int k = 0;
-        seam_jw_key(w, "tool_calls");
+        seam_jw_lkey(w, "tool_calls");
         seam_jw_arr(w);
         seam_jarr_foreach(parts, j, part)
         {
@@ -282,9 +282,9 @@ static void put_choice(seam_jw *w, const seam_jdoc *d, seam_jv cand, size_t pos)
         seam_jw_end(w);
     }
     seam_jw_end(w);
-    seam_jw_key(w, "logprobs");
+    seam_jw_lkey(w, "logprobs");
     seam_jw_null(w);
-    seam_jw_key(w, "finish_reason");
+    seam_jw_lkey(w, "finish_reason");
     seam_jw_cstr(w, finish_reason(d, seam_jget(d, cand, "finishReason"), ncalls > 0));
     seam_jw_end(w);
 }
@@ -295,7 +295,7 @@ static void open_answer(seam_jw *w, const gemini_state *st, const seam_call_req 
 {
     seam_jw_obj(w);
     seam_oai_head(w, st->id, object, st->created, req->model);
-    seam_jw_key(w, "choices");
+    seam_jw_lkey(w, "choices");
     seam_jw_arr(w);
 }
 
@@ -317,12 +317,12 @@ static int chat_response(gemini_state *st, const seam_call_req *req, const seam_
                                SEAM_JSTRING);
         seam_oai_message_open(w, 0);
         seam_jw_null(w);
-        seam_jw_key(w, "refusal");
+        seam_jw_lkey(w, "refusal");
         seam_jw_null(w);
         seam_jw_end(w);
-        seam_jw_key(w, "logprobs");
+        seam_jw_lkey(w, "logprobs");
         seam_jw_null(w);
-        seam_jw_key(w, "finish_reason");
+        seam_jw_lkey(w, "finish_reason");
         seam_jw_cstr(w, blocked ? "content_filter" : "stop");
         seam_jw_end(w);
     }
@@ -383,9 +383,9 @@ static int embeddings_response(gemini_state *st, const seam_call_req *req, const
     seam_jv embs = seam_jget(d, root, "embeddings");
     if (!seam_jis(embs, SEAM_JARRAY) || seam_jcount(embs) != st->ninputs) return -1;
     seam_jw_obj(w);
-    seam_jw_key(w, "object");
-    seam_jw_cstr(w, "list");
-    seam_jw_key(w, "data");
+    seam_jw_lkey(w, "object");
+    seam_jw_lstr(w, "list");
+    seam_jw_lkey(w, "data");
     seam_jw_arr(w);
     size_t i, j;
     seam_jv e, v;
@@ -394,11 +394,11 @@ static int embeddings_response(gemini_state *st, const seam_call_req *req, const
         seam_jv values = seam_jget(d, e, "values");
         if (!seam_jis(values, SEAM_JARRAY)) return -1;
         seam_jw_obj(w);
-        seam_jw_key(w, "object");
-        seam_jw_cstr(w, "embedding");
-        seam_jw_key(w, "index");
+        seam_jw_lkey(w, "object");
+        seam_jw_lstr(w, "embedding");
+        seam_jw_lkey(w, "index");
         seam_jw_int(w, (long long)i);
-        seam_jw_key(w, "embedding");
+        seam_jw_lkey(w, "embedding");
         if (st->base64) {
             put_base64_floats(w, d, values);
         } else {
@@ -416,13 +416,13 @@ static int embeddings_response(gemini_state *st, const seam_call_req *req, const
     /* batchEmbedContents reports no token counts: 0 says "the vendor sent none"
      * rather than a guess; a usageMetadata, should one appear, is used. */
     long long tokens = count_of(d, seam_jget(d, root, "usageMetadata"), "promptTokenCount");
-    seam_jw_key(w, "model");
+    seam_jw_lkey(w, "model");
     seam_jw_cstr(w, req->model);
-    seam_jw_key(w, "usage");
+    seam_jw_lkey(w, "usage");
     seam_jw_obj(w);
-    seam_jw_key(w, "prompt_tokens");
+    seam_jw_lkey(w, "prompt_tokens");
     seam_jw_int(w, tokens);
-    seam_jw_key(w, "total_tokens");
+    seam_jw_lkey(w, "total_tokens");
     seam_jw_int(w, tokens);
     seam_jw_end(w);
     seam_jw_end(w);
@@ -484,23 +484,23 @@ static void put_error(seam_jw *w, const seam_jdoc *d, int status, seam_jv err)
         if (seam_jis(r, SEAM_JSTRING)) reason = r;
     }
     seam_jw_obj(w);
-    seam_jw_key(w, "error");
+    seam_jw_lkey(w, "error");
     seam_jw_obj(w);
-    seam_jw_key(w, "message");
+    seam_jw_lkey(w, "message");
     if (seam_jis(msg, SEAM_JSTRING))
         seam_jw_value(w, d, msg);
     else
-        seam_jw_cstr(w, "the provider reported an error without a message");
-    seam_jw_key(w, "type");
+        seam_jw_lstr(w, "the provider reported an error without a message");
+    seam_jw_lkey(w, "type");
     if (small_text(d, st, type, sizeof type) >= 0) { /* a status that fits */
         lower(type);
         seam_jw_cstr(w, type);
     } else {
         seam_jw_cstr(w, seam_openai_error_type(status));
     }
-    seam_jw_key(w, "param");
+    seam_jw_lkey(w, "param");
     seam_jw_null(w);
-    seam_jw_key(w, "code");
+    seam_jw_lkey(w, "code");
     if (reason) {
         char code[64];
         lower_copy(d, reason, code, sizeof code);
@@ -554,13 +554,13 @@ static void chunk_open(stream_ctx *c, int index)
     seam_jw_raw(w, "data: ", 6);
     open_answer(w, c->st, c->req, "chat.completion.chunk");
     seam_jw_obj(w);
-    seam_jw_key(w, "index");
+    seam_jw_lkey(w, "index");
     seam_jw_int(w, index);
-    seam_jw_key(w, "delta");
+    seam_jw_lkey(w, "delta");
     seam_jw_obj(w);
     if (!cs->started) {
-        seam_jw_key(w, "role");
-        seam_jw_cstr(w, "assistant");
+        seam_jw_lkey(w, "role");
+        seam_jw_lstr(w, "assistant");
         cs->started = 1;
     }
 }
@@ -569,9 +569,9 @@ static void chunk_close(stream_ctx *c, const char *finish)
 {
     seam_jw *w = &c->w;
     seam_jw_end(w); /* delta */
-    seam_jw_key(w, "logprobs");
+    seam_jw_lkey(w, "logprobs");
     seam_jw_null(w);
-    seam_jw_key(w, "finish_reason");
+    seam_jw_lkey(w, "finish_reason");
     if (finish)
         seam_jw_cstr(w, finish);
     else
@@ -601,13 +601,13 @@ static int stream_candidate(stream_ctx *c, const seam_jdoc *d, seam_jv cand, siz
     seam_jw *w = &c->w;
     if (ntext || ncalls) {
         chunk_open(c, index);
-        seam_jw_key(w, "content");
+        seam_jw_lkey(w, "content");
         if (ntext)
             put_joined_text(w, d, parts);
         else
             seam_jw_null(w);
         if (ncalls) {
-            seam_jw_key(w, "tool_calls");
+            seam_jw_lkey(w, "tool_calls");
             seam_jw_arr(w);
             seam_jarr_foreach(parts, j, part)
             {

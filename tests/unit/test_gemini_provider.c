@@ -1479,6 +1479,7 @@ typedef struct e2e {
     struct event_base *base;
     seam_http_server *srv;
     seam_http_client *http;
+    seam_call_cache *cache;
     seam_provider_conf conf;
     seam_provider *p;
     char url[64];
@@ -1525,6 +1526,7 @@ static int e2e_setup(void **state)
     memset(&E, 0, sizeof E);
     E.base = event_base_new();
     E.http = seam_http_client_new(E.base);
+    E.cache = seam_call_cache_new();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
@@ -1548,6 +1550,7 @@ static int e2e_teardown(void **state)
 {
     seam_provider_gemini.destroy(E.p);
     seam_http_client_free(E.http);
+    seam_call_cache_free(E.cache);
     seam_http_server_free(E.srv);
     event_base_free(E.base);
     return 0;
@@ -1604,7 +1607,7 @@ static void call(const char *model, seam_op op, const char *body, got *g)
                          .refuse_len = sizeof refuse};
     json_decref(j);
     static const seam_call_cbs cbs = {g_head, g_data, g_done};
-    seam_io io = {E.base, E.http};
+    seam_io io = {E.base, E.http, E.cache};
     seam_call *c = seam_provider_gemini.start(E.p, &io, &req, &cbs, g);
     if (!c) fail_msg("start failed: %s", refuse);
     struct event *t = evtimer_new(E.base, on_deadline, NULL);
@@ -1768,13 +1771,28 @@ static void test_e2e_errors_and_refusal(void **unused)
                          .refuse = refuse,
                          .refuse_len = sizeof refuse};
     static const seam_call_cbs cbs = {g_head, g_data, g_done};
-    seam_io io = {E.base, E.http};
+    seam_io io = {E.base, E.http, E.cache};
     memset(&g, 0, sizeof g);
     assert_null(seam_provider_gemini.start(E.p, &io, &req, &cbs, &g));
     assert_non_null(strstr(refuse, "cannot take logit_bias"));
     event_base_loop(E.base, EVLOOP_NONBLOCK);
     assert_int_equal(g.heads + g.dones, 0);
     assert_int_equal(E.requests, before);
+}
+
+/* Calls one after another on a worker's cache: each reuses the one call
+ * the last left behind, and no state of one shows in the next. */
+static void test_e2e_cached_calls(void **unused)
+{
+    for (int i = 0; i < 3; i++) {
+        test_e2e_stream(unused);
+        test_e2e_chat(unused);
+        assert_int_equal(seam_call_cache_idle(E.cache), 1);
+    }
+    test_e2e_errors_and_refusal(unused); /* a refused build goes back too */
+    test_e2e_tools_and_signatures(unused);
+    test_e2e_chat(unused);
+    assert_int_equal(seam_call_cache_idle(E.cache), 1);
 }
 
 int main(void)
@@ -1807,6 +1825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_e2e_tools_and_signatures, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown(test_e2e_embeddings, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown(test_e2e_errors_and_refusal, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown(test_e2e_cached_calls, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

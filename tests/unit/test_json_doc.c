@@ -72,6 +72,40 @@ static void test_navigation(void **state)
     seam_jdoc_free(&d);
 }
 
+/* A document past the nodes it holds inline moves to the heap mid-parse;
+ * every node, before and after the move, must still say the same. */
+static void test_outgrows_inline_nodes(void **state)
+{
+    seam_buf b;
+    seam_buf_init(&b, 1u << 20);
+    seam_buf_append(&b, "{\"xs\":[", strlen("{\"xs\":["));
+    for (int i = 0; i < 3 * SEAM_JDOC_INLINE; i++)
+        seam_buf_printf(&b, "%s{\"i\":%d}", i ? "," : "", i);
+    seam_buf_append(&b, "],\"end\":true}", strlen("],\"end\":true}"));
+    seam_jdoc d;
+    seam_json_error e;
+    if (seam_jdoc_parse(&d, b.data, b.len, &e)) fail_msg("%s at %zu of %zu", e.msg, e.offset, b.len);
+    assert_true(d.n > SEAM_JDOC_INLINE);
+    assert_ptr_not_equal(d.nodes, d.inline_nodes);
+    seam_jv root = seam_jroot(&d), xs = seam_jget(&d, root, "xs"), it;
+    assert_int_equal(seam_jcount(xs), 3 * SEAM_JDOC_INLINE);
+    size_t i;
+    seam_jarr_foreach(xs, i, it)
+    {
+        long long v = -1;
+        assert_int_equal(seam_jint(&d, seam_jget(&d, it, "i"), &v), 0);
+        assert_int_equal(v, (long long)i);
+    }
+    assert_true(seam_jis(seam_jget(&d, root, "end"), SEAM_JTRUE));
+    seam_jdoc_free(&d);
+    /* and a small one after it, in the same seam_jdoc, stays inline */
+    assert_int_equal(seam_jdoc_parse(&d, "[1,2]", 5, &e), 0);
+    assert_ptr_equal(d.nodes, d.inline_nodes);
+    assert_int_equal(seam_jcount(seam_jroot(&d)), 2);
+    seam_jdoc_free(&d);
+    seam_buf_free(&b);
+}
+
 static void test_strings(void **state)
 {
     seam_jdoc d;
@@ -311,6 +345,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_navigation),
+        cmocka_unit_test(test_outgrows_inline_nodes),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_rewrite_round_trip),

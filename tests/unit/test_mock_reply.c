@@ -926,7 +926,7 @@ static void prov_close(prov_fix *f)
 
 static seam_call *prov_start(prov_fix *f, seam_op op, const char *body, rec *r)
 {
-    seam_io io = {f->base, NULL};
+    seam_io io = {f->base, NULL, NULL};
     seam_call_req req = {
         .op = op, .body = body, .body_len = strlen(body), .connect_timeout_ms = 1000};
     memset(r, 0, sizeof *r);
