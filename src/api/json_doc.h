@@ -52,7 +52,7 @@ typedef const seam_jnode *seam_jv;
 /* Lives where it was parsed (a document points into itself: never copy
  * one by value). */
 typedef struct seam_jdoc {
-    const char *text; /* borrowed: must outlive the document */
+    const char *text;  /* borrowed: must outlive the document */
     seam_jnode *nodes; /* inline, or on the heap once the document outgrew it */
     size_t n, cap;
     seam_jnode inline_nodes[SEAM_JDOC_INLINE];

@@ -40,19 +40,19 @@ typedef struct seam_json_error {
 /* What seam_openai_scan_request reads from the top-level object. Members
  * nested deeper (a "model" inside messages) are never looked at. */
 typedef struct seam_openai_req {
-    int has_model;        /* the (last) "model" member is a string */
-    seam_span model;      /* its raw bytes between the quotes, escapes undecoded */
-    int model_escaped;    /* they hold a backslash escape: decode with seam_json_unescape */
-    int model_not_string; /* the (last) "model" member is not a string */
-    int model_count;      /* top-level "model" members seen; > 1 means duplicates, which a
-                             gateway may refuse: a first-wins upstream would read another one */
-    int stream;           /* "stream": true */
-    int include_usage;    /* "stream_options": {"include_usage": true} */
+    int has_model;          /* the (last) "model" member is a string */
+    seam_span model;        /* its raw bytes between the quotes, escapes undecoded */
+    int model_escaped;      /* they hold a backslash escape: decode with seam_json_unescape */
+    int model_not_string;   /* the (last) "model" member is not a string */
+    int model_count;        /* top-level "model" members seen; > 1 means duplicates, which a
+                               gateway may refuse: a first-wins upstream would read another one */
+    int stream;             /* "stream": true */
+    int include_usage;      /* "stream_options": {"include_usage": true} */
     int has_stream_options; /* "stream_options" is present (any value) */
-    int has_messages;     /* "messages" is an array */
-    int has_input;        /* "input" is present (any type) */
-    int has_user;         /* "user" is a string: the end user, for sticky routing */
-    seam_span user;       /* its raw bytes between the quotes, escapes undecoded */
+    int has_messages;       /* "messages" is an array */
+    int has_input;          /* "input" is present (any type) */
+    int has_user;           /* "user" is a string: the end user, for sticky routing */
+    seam_span user;         /* its raw bytes between the quotes, escapes undecoded */
 } seam_openai_req;
 
 /* Validates the request body p[0..n) and fills out (which may be NULL).

@@ -84,7 +84,8 @@ static void test_outgrows_inline_nodes(void **state)
     seam_buf_append(&b, "],\"end\":true}", strlen("],\"end\":true}"));
     seam_jdoc d;
     seam_json_error e;
-    if (seam_jdoc_parse(&d, b.data, b.len, &e)) fail_msg("%s at %zu of %zu", e.msg, e.offset, b.len);
+    if (seam_jdoc_parse(&d, b.data, b.len, &e))
+        fail_msg("%s at %zu of %zu", e.msg, e.offset, b.len);
     assert_true(d.n > SEAM_JDOC_INLINE);
     assert_ptr_not_equal(d.nodes, d.inline_nodes);
     seam_jv root = seam_jroot(&d), xs = seam_jget(&d, root, "xs"), it;
