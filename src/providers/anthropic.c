@@ -182,6 +182,82 @@ static void truncate_to(seam_buf *b, size_t start)
 
 /* ---- request: OpenAI -> Anthropic ---- */
 
+/* What happens to each top-level field; see the table at the top. */
+enum rule {
+    R_USED,        /* read by build() */
+    R_DROP,        /* no effect on the answer */
+    R_REFUSE,      /* any non-null value */
+    R_REFUSE_TRUE, /* refused when true */
+    R_REFUSE_NONZERO,
+    R_REFUSE_NONEMPTY, /* an object with members */
+    R_N,
+    R_MODALITIES,
+    R_RESPONSE_FORMAT,
+};
+
+#define NO_EQUIV_LOGPROBS "Anthropic returns no log probabilities"
+#define NO_EQUIV_AUDIO    "Anthropic produces no audio"
+#define NO_EQUIV_JSON                                                                              \
+    "Anthropic has no JSON mode or structured output format; ask for JSON in the prompt or use a " \
+    "tool"
+
+/* X(ID, name, rule, why): every top-level field seam knows, in one list
+ * that gives both the rules table and the slots build() reads them from. */
+#define FIELDS(X)                                                                                  \
+    X(MODEL, "model", R_USED, NULL)                                                                \
+    X(MESSAGES, "messages", R_USED, NULL)                                                          \
+    X(MAX_TOKENS, "max_tokens", R_USED, NULL)                                                      \
+    X(MAX_COMPLETION_TOKENS, "max_completion_tokens", R_USED, NULL)                                \
+    X(TEMPERATURE, "temperature", R_USED, NULL)                                                    \
+    X(TOP_P, "top_p", R_USED, NULL)                                                                \
+    X(TOP_K, "top_k", R_USED, NULL)                                                                \
+    X(STOP, "stop", R_USED, NULL)                                                                  \
+    X(STREAM, "stream", R_USED, NULL)                                                              \
+    X(STREAM_OPTIONS, "stream_options", R_USED, NULL)                                              \
+    X(USER, "user", R_USED, NULL)                                                                  \
+    X(SAFETY_IDENTIFIER, "safety_identifier", R_USED, NULL)                                        \
+    X(TOOLS, "tools", R_USED, NULL)                                                                \
+    X(TOOL_CHOICE, "tool_choice", R_USED, NULL)                                                    \
+    X(PARALLEL_TOOL_CALLS, "parallel_tool_calls", R_USED, NULL)                                    \
+    X(SEED, "seed", R_DROP, NULL)                                                                  \
+    X(STORE, "store", R_DROP, NULL)                                                                \
+    X(METADATA, "metadata", R_DROP, NULL)                                                          \
+    X(SERVICE_TIER, "service_tier", R_DROP, NULL)                                                  \
+    X(PREDICTION, "prediction", R_DROP, NULL)                                                      \
+    X(PROMPT_CACHE_KEY, "prompt_cache_key", R_DROP, NULL)                                          \
+    X(N, "n", R_N, "Anthropic returns one choice per request")                                     \
+    X(LOGPROBS, "logprobs", R_REFUSE_TRUE, NO_EQUIV_LOGPROBS)                                      \
+    X(TOP_LOGPROBS, "top_logprobs", R_REFUSE_NONZERO, NO_EQUIV_LOGPROBS)                           \
+    X(PRESENCE_PENALTY, "presence_penalty", R_REFUSE_NONZERO, "Anthropic has no presence penalty") \
+    X(FREQUENCY_PENALTY, "frequency_penalty", R_REFUSE_NONZERO,                                    \
+      "Anthropic has no frequency penalty")                                                        \
+    X(LOGIT_BIAS, "logit_bias", R_REFUSE_NONEMPTY, "Anthropic has no logit bias")                  \
+    X(AUDIO, "audio", R_REFUSE, NO_EQUIV_AUDIO)                                                    \
+    X(MODALITIES, "modalities", R_MODALITIES, NO_EQUIV_AUDIO)                                      \
+    X(RESPONSE_FORMAT, "response_format", R_RESPONSE_FORMAT, NO_EQUIV_JSON)                        \
+    X(REASONING_EFFORT, "reasoning_effort", R_REFUSE, "Anthropic has no reasoning_effort knob")    \
+    X(VERBOSITY, "verbosity", R_REFUSE, "Anthropic has no verbosity knob")                         \
+    X(WEB_SEARCH_OPTIONS, "web_search_options", R_REFUSE,                                          \
+      "OpenAI's web search has no equivalent here")                                                \
+    X(FUNCTIONS, "functions", R_REFUSE, "the deprecated functions API is not translated; use tools") \
+    X(FUNCTION_CALL, "function_call", R_REFUSE,                                                    \
+      "the deprecated functions API is not translated; use tool_choice")
+
+#define AS_ENUM(id, name, rule, why) F_##id,
+enum field_id { FIELDS(AS_ENUM) F_COUNT };
+#undef AS_ENUM
+
+static const struct {
+    const char *name;
+    size_t len;
+    enum rule rule;
+    const char *why;
+} rules[F_COUNT] = {
+#define AS_RULE(id, name, rule, why) {name, sizeof(name) - 1, rule, why},
+    FIELDS(AS_RULE)
+#undef AS_RULE
+};
+
 typedef struct xl {
     const seam_provider *p;
     const seam_call_req *req;
@@ -193,6 +269,7 @@ typedef struct xl {
     seam_buf system;       /* else its texts joined, still JSON-escaped */
     int has_system;
     seam_buf scratch; /* decoded text: tool arguments, escaped data: URLs, keys */
+    seam_jv f[F_COUNT]; /* the top-level fields' values; NULL when absent or null */
 } xl;
 
 static int refuse(xl *x, const char *field, const char *why)
@@ -705,9 +782,9 @@ static int tool_choice(xl *x, seam_jv choice, int parallel)
 
 static int tools(xl *x, seam_jv root)
 {
-    seam_jv list = field(x, root, "tools");
-    seam_jv choice = field(x, root, "tool_choice");
-    seam_jv par = field(x, root, "parallel_tool_calls");
+    seam_jv list = x->f[F_TOOLS];
+    seam_jv choice = x->f[F_TOOL_CHOICE];
+    seam_jv par = x->f[F_PARALLEL_TOOL_CALLS];
     if (par && !seam_jis(par, SEAM_JTRUE) && !seam_jis(par, SEAM_JFALSE))
         return refuse(x, "parallel_tool_calls", "must be a boolean");
     if (list && !seam_jis(list, SEAM_JARRAY)) return refuse(x, "tools", "must be an array");
@@ -734,172 +811,119 @@ static int is_zero(const seam_jdoc *d, seam_jv v)
     return seam_jnum(d, v, &x) == 0 && x == 0;
 }
 
-/* What happens to each top-level field; see the table at the top. */
-enum rule {
-    R_USED,        /* read by build() */
-    R_DROP,        /* no effect on the answer */
-    R_REFUSE,      /* any non-null value */
-    R_REFUSE_TRUE, /* refused when true */
-    R_REFUSE_NONZERO,
-    R_REFUSE_NONEMPTY, /* an object with members */
-    R_N,
-    R_MODALITIES,
-    R_RESPONSE_FORMAT,
-};
-
-static const struct {
-    const char *name;
-    enum rule rule;
-    const char *why;
-} rules[] = {
-    {"model", R_USED, NULL},
-    {"messages", R_USED, NULL},
-    {"max_tokens", R_USED, NULL},
-    {"max_completion_tokens", R_USED, NULL},
-    {"temperature", R_USED, NULL},
-    {"top_p", R_USED, NULL},
-    {"top_k", R_USED, NULL},
-    {"stop", R_USED, NULL},
-    {"stream", R_USED, NULL},
-    {"stream_options", R_USED, NULL},
-    {"user", R_USED, NULL},
-    {"safety_identifier", R_USED, NULL},
-    {"tools", R_USED, NULL},
-    {"tool_choice", R_USED, NULL},
-    {"parallel_tool_calls", R_USED, NULL},
-    {"seed", R_DROP, NULL},
-    {"store", R_DROP, NULL},
-    {"metadata", R_DROP, NULL},
-    {"service_tier", R_DROP, NULL},
-    {"prediction", R_DROP, NULL},
-    {"prompt_cache_key", R_DROP, NULL},
-    {"n", R_N, "Anthropic returns one choice per request"},
-    {"logprobs", R_REFUSE_TRUE, "Anthropic returns no log probabilities"},
-    {"top_logprobs", R_REFUSE_NONZERO, "Anthropic returns no log probabilities"},
-    {"presence_penalty", R_REFUSE_NONZERO, "Anthropic has no presence penalty"},
-    {"frequency_penalty", R_REFUSE_NONZERO, "Anthropic has no frequency penalty"},
-    {"logit_bias", R_REFUSE_NONEMPTY, "Anthropic has no logit bias"},
-    {"audio", R_REFUSE, "Anthropic produces no audio"},
-    {"modalities", R_MODALITIES, "Anthropic produces no audio"},
-    {"response_format", R_RESPONSE_FORMAT,
-     "Anthropic has no JSON mode or structured output format; ask for JSON in the prompt or "
-     "use a tool"},
-    {"reasoning_effort", R_REFUSE, "Anthropic has no reasoning_effort knob"},
-    {"verbosity", R_REFUSE, "Anthropic has no verbosity knob"},
-    {"web_search_options", R_REFUSE, "OpenAI's web search has no equivalent here"},
-    {"functions", R_REFUSE, "the deprecated functions API is not translated; use tools"},
-    {"function_call", R_REFUSE, "the deprecated functions API is not translated; use tool_choice"},
-};
-
-/* Checks one top-level field, its decoded name key[0..n), against the
- * rules.  Returns 0 or -1 (refused). */
-static int check_field(xl *x, const char *key, size_t n, seam_jv v)
+/* The field named key[0..n), or F_COUNT when seam does not know it. */
+static enum field_id field_id(const char *key, size_t n)
 {
+    for (int i = 0; i < F_COUNT; i++)
+        if (rules[i].len == n && rules[i].name[0] == key[0] && memcmp(rules[i].name, key, n) == 0)
+            return (enum field_id)i;
+    return F_COUNT;
+}
+
+/* Checks field id, whose (last) value is v, against its rule.  Returns 0
+ * or -1 (refused). */
+static int check_field(xl *x, enum field_id id, seam_jv v)
+{
+    const char *name = rules[id].name, *why = rules[id].why;
     if (seam_jnone(v)) return 0;
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        const char *name = rules[i].name, *why = rules[i].why;
-        if (!n || name[0] != key[0] || strlen(name) != n || memcmp(name, key, n) != 0) continue;
-        switch (rules[i].rule) {
-        case R_USED:
-        case R_DROP: return 0;
-        case R_REFUSE: return refuse(x, name, why);
-        case R_REFUSE_TRUE:
-            if (seam_jis(v, SEAM_JFALSE)) return 0;
-            return refuse(x, name, why);
-        case R_REFUSE_NONZERO:
-            if (is_zero(x->d, v)) return 0;
-            return refuse(x, name, why);
-        case R_REFUSE_NONEMPTY:
-            if (seam_jis(v, SEAM_JOBJECT) && !seam_jfirst(v)) return 0;
-            return refuse(x, name, why);
-        case R_N: {
-            long long k;
-            if (seam_jint(x->d, v, &k) == 0 && k == 1) return 0;
-            return refuse(x, name, why);
-        }
-        case R_MODALITIES: {
-            size_t j;
-            seam_jv m;
-            if (!seam_jis(v, SEAM_JARRAY)) return refuse(x, name, "must be an array");
-            seam_jarr_foreach(v, j, m)
-            {
-                if (!str_is(x->d, m, "text")) return refuse(x, name, why);
-            }
-            return 0;
-        }
-        case R_RESPONSE_FORMAT:
-            if (str_is(x->d, seam_jget(x->d, v, "type"), "text")) return 0;
-            return refuse(x, name, why);
-        }
+    switch (rules[id].rule) {
+    case R_USED:
+    case R_DROP: return 0;
+    case R_REFUSE: return refuse(x, name, why);
+    case R_REFUSE_TRUE:
+        if (seam_jis(v, SEAM_JFALSE)) return 0;
+        return refuse(x, name, why);
+    case R_REFUSE_NONZERO:
+        if (is_zero(x->d, v)) return 0;
+        return refuse(x, name, why);
+    case R_REFUSE_NONEMPTY:
+        if (seam_jis(v, SEAM_JOBJECT) && !seam_jfirst(v)) return 0;
+        return refuse(x, name, why);
+    case R_N: {
+        long long k;
+        if (seam_jint(x->d, v, &k) == 0 && k == 1) return 0;
+        return refuse(x, name, why);
     }
-    /* plain_text left the name in scratch when it was escaped; else copy it
-     * there, for the NUL the message needs */
-    if (key != x->scratch.data) {
-        seam_buf_reset(&x->scratch);
-        if (seam_buf_append(&x->scratch, key, n)) return nomem(x);
+    case R_MODALITIES: {
+        size_t j;
+        seam_jv m;
+        if (!seam_jis(v, SEAM_JARRAY)) return refuse(x, name, "must be an array");
+        seam_jarr_foreach(v, j, m)
+        {
+            if (!str_is(x->d, m, "text")) return refuse(x, name, why);
+        }
+        return 0;
     }
-    return refuse(x, x->scratch.data ? x->scratch.data : "",
-                  "not a parameter seam can translate to Anthropic's Messages API");
+    case R_RESPONSE_FORMAT:
+        if (str_is(x->d, seam_jget(x->d, v, "type"), "text")) return 0;
+        return refuse(x, name, why);
+    }
+    return 0;
 }
 
-/* Keys a and b are the same name once decoded. */
-static int same_key(const seam_jdoc *d, seam_jv a, seam_jv b)
-{
-    if (!a->escaped && !b->escaped)
-        return a->len == b->len && memcmp(d->text + a->off, d->text + b->off, a->len) == 0;
-    seam_buf da, db;
-    seam_buf_init(&da, a->len);
-    seam_buf_init(&db, b->len);
-    int same = seam_jstr_decode(d, a, &da) == 0 && seam_jstr_decode(d, b, &db) == 0 &&
-               da.len == db.len && (!da.len || memcmp(da.data, db.data, da.len) == 0);
-    seam_buf_free(&da);
-    seam_buf_free(&db);
-    return same;
-}
-
-/* The value a repeated key stands for, as JSON readers (and the upstream)
- * take it: the last one, checked at the place of its first occurrence;
- * NULL at the later ones, which were checked there. */
-static seam_jv member_value(const seam_jdoc *d, seam_jv obj, seam_jv k)
-{
-    seam_jv value = k + 1;
-    for (seam_jv o = seam_jfirst(obj); o; o = seam_jnext(obj, o + 1)) {
-        if (o == k || !same_key(d, o, k)) continue;
-        if (o < k) return NULL;
-        value = o + 1;
-    }
-    return value;
-}
-
+/* Reads the top-level fields into x->f in one walk (a repeated key stands
+ * for its last value, as JSON readers and the upstream take it) and checks
+ * them in the order they first appear, an unknown one where it stands.
+ * Returns 0 or -1 (refused). */
 static int check_fields(xl *x, seam_jv root)
 {
-    seam_jv k, v;
+    unsigned char order[F_COUNT];
+    size_t norder = 0, unknown_at = 0;
+    seam_jv unknown = NULL, k, v;
+    memset(x->f, 0, sizeof x->f);
+    unsigned long long seen = 0;
+    _Static_assert(F_COUNT <= 64, "one bit per field");
     seam_jobj_foreach(root, k, v)
     {
-        seam_jv value = member_value(x->d, root, k);
-        if (!value) continue;
         size_t n;
         const char *name = plain_text(x, k, &n);
         if (!name) return nomem(x);
-        if (check_field(x, name, n, value)) return -1;
+        enum field_id id = n ? field_id(name, n) : F_COUNT;
+        if (id == F_COUNT) {
+            if (!unknown) {
+                unknown = k;
+                unknown_at = norder;
+            }
+            continue;
+        }
+        x->f[id] = v;
+        if (!(seen >> id & 1)) order[norder++] = (unsigned char)id;
+        seen |= 1ull << id;
     }
+    for (size_t i = 0; i < norder; i++) {
+        if (unknown && i == unknown_at) break;
+        if (check_field(x, order[i], x->f[order[i]])) return -1;
+    }
+    if (unknown) {
+        size_t n;
+        const char *name = plain_text(x, unknown, &n); /* into scratch when escaped */
+        if (!name) return nomem(x);
+        if (name != x->scratch.data) {
+            seam_buf_reset(&x->scratch);
+            if (seam_buf_append(&x->scratch, name, n)) return nomem(x);
+        }
+        return refuse(x, x->scratch.data ? x->scratch.data : "",
+                      "not a parameter seam can translate to Anthropic's Messages API");
+    }
+    for (int i = 0; i < F_COUNT; i++) /* null is as if absent */
+        if (seam_jnone(x->f[i])) x->f[i] = NULL;
     return 0;
 }
 
 /* The Anthropic request body, from the checked top-level fields. */
 static int write_body(xl *x, seam_jv root)
 {
-    seam_jv msgs = field(x, root, "messages");
+    seam_jv msgs = x->f[F_MESSAGES];
     if (!msgs) return refuse(x, "messages", "is required");
     seam_jw_obj(x->w);
     seam_jw_lkey(x->w, "model");
     seam_jw_cstr(x->w, x->req->model ? x->req->model : "");
     if (messages(x, msgs)) return -1;
 
-    seam_jv mt = field(x, root, "max_completion_tokens");
+    seam_jv mt = x->f[F_MAX_COMPLETION_TOKENS];
     const char *mt_name = "max_completion_tokens";
     if (!mt) {
-        mt = field(x, root, "max_tokens");
+        mt = x->f[F_MAX_TOKENS];
         mt_name = "max_tokens";
     }
     long long tokens;
@@ -911,16 +935,17 @@ static int write_body(xl *x, seam_jv root)
     else
         seam_jw_int(x->w, DEFAULT_MAX_TOKENS);
 
-    static const char *const same[] = {"temperature", "top_p", "top_k"};
+    static const enum field_id same[] = {F_TEMPERATURE, F_TOP_P, F_TOP_K};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-        seam_jv v = field(x, root, same[i]);
+        seam_jv v = x->f[same[i]];
+        const char *name = rules[same[i]].name;
         if (!v) continue;
-        if (!seam_jis(v, SEAM_JNUMBER)) return refuse(x, same[i], "must be a number");
-        seam_jw_key(x->w, same[i]);
+        if (!seam_jis(v, SEAM_JNUMBER)) return refuse(x, name, "must be a number");
+        seam_jw_key(x->w, name);
         seam_jw_value(x->w, x->d, v);
     }
 
-    seam_jv v = field(x, root, "stop");
+    seam_jv v = x->f[F_STOP];
     if (seam_jis(v, SEAM_JSTRING)) {
         seam_jw_lkey(x->w, "stop_sequences");
         seam_jw_arr(x->w);
@@ -946,10 +971,10 @@ static int write_body(xl *x, seam_jv root)
         seam_jw_bool(x->w, 1);
     }
 
-    v = field(x, root, "user");
+    v = x->f[F_USER];
     const char *user_field = "user";
     if (!v) {
-        v = field(x, root, "safety_identifier");
+        v = x->f[F_SAFETY_IDENTIFIER];
         user_field = "safety_identifier";
     }
     if (v) {
@@ -1004,7 +1029,7 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
         goto done;
     }
     if (translate_body(&x, &d, &out->body)) goto done;
-    seam_jv so = seam_jget(&d, seam_jroot(&d), "stream_options");
+    seam_jv so = x.f[F_STREAM_OPTIONS];
     st->include_usage = req->stream && seam_jis(seam_jget(&d, so, "include_usage"), SEAM_JTRUE);
     st->model = req->model;
     seam_buf_init(&st->head, MAX_HEAD);

@@ -706,6 +706,11 @@ static void test_req_repeated_and_escaped_keys(void **state)
     expect_refused("{\"messages\":[],\"n\":1,\"n\":2}", "n");
     expect_refused("{\"messages\":[],\"fr\\u006fb\":1}", "frob");
     expect_refused("{\"messages\":[],\"\\u006e\":3}", "n");
+    /* the first problem in the body's order is the one named */
+    expect_refused("{\"messages\":[],\"logprobs\":true,\"frob\":1,\"n\":2}", "logprobs");
+    expect_refused("{\"messages\":[],\"frob\":1,\"logprobs\":true}", "frob");
+    expect_refused("{\"n\":1,\"frob\":1,\"n\":2}", "n"); /* n's last value, at its first place */
+    expect_refused("{\"messages\":[],\"frob\":1,\"zork\":2}", "frob");
 }
 
 /* A refused request leaves nothing in the output. */
