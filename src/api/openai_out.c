@@ -14,20 +14,30 @@ long long seam_oai_add(long long a, long long b)
     return a > LLONG_MAX - b ? LLONG_MAX : a + b;
 }
 
-void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t)
+void seam_oai_usage_counts(const seam_oai_tokens *t, seam_usage *u)
 {
     long long prompt = seam_oai_add(seam_oai_add(t->input, t->cache_read), t->cache_write);
+    u->prompt_tokens = prompt;
+    u->completion_tokens = t->output;
+    u->total_tokens = seam_oai_add(prompt, t->output);
+    u->cached_tokens = t->cache_read;
+}
+
+void seam_oai_usage(seam_jw *w, const seam_oai_tokens *t)
+{
+    seam_usage u;
+    seam_oai_usage_counts(t, &u);
     seam_jw_obj(w);
     seam_jw_lkey(w, "prompt_tokens");
-    seam_jw_int(w, prompt);
+    seam_jw_int(w, u.prompt_tokens);
     seam_jw_lkey(w, "completion_tokens");
-    seam_jw_int(w, t->output);
+    seam_jw_int(w, u.completion_tokens);
     seam_jw_lkey(w, "total_tokens");
-    seam_jw_int(w, seam_oai_add(prompt, t->output));
+    seam_jw_int(w, u.total_tokens);
     seam_jw_lkey(w, "prompt_tokens_details");
     seam_jw_obj(w);
     seam_jw_lkey(w, "cached_tokens");
-    seam_jw_int(w, t->cache_read);
+    seam_jw_int(w, u.cached_tokens);
     seam_jw_end(w);
     seam_jw_end(w);
 }

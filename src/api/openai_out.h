@@ -14,6 +14,9 @@ typedef struct seam_oai_tokens {
     long long input, cache_read, cache_write, output;
 } seam_oai_tokens;
 
+/* The counts seam_oai_usage writes for t, as the gateway reads them. */
+void seam_oai_usage_counts(const seam_oai_tokens *t, seam_usage *u);
+
 /* obj.key as a token count: a non-negative integer, else 0 (absent,
  * malformed, or negative counts are never passed on). */
 long long seam_oai_count(const seam_jdoc *d, seam_jv obj, const char *key);

@@ -96,6 +96,7 @@ typedef struct gw_req {
     uint64_t up_start_us, first_byte_us, up_end_us;
     seam_usage usage;
     int has_usage;
+    int usage_given; /* this call's provider reported them (on_usage): not read from the body */
     const char *err_code; /* seam code of the error answered, if any */
 } gw_req;
 

@@ -137,11 +137,18 @@ static void on_data(void *ud, const char *p, size_t n)
     seam_buf_append(&s->answer, p, n); /* past the cap: no usage, nothing else lost */
 }
 
+static void on_usage(void *ud, const seam_usage *u)
+{
+    gw_shadow *s = ud;
+    s->usage = *u;
+    s->has_usage = 1;
+}
+
 static void on_done(void *ud, int err)
 {
     gw_shadow *s = ud;
     s->call = NULL;
-    if (err == SEAM_CALL_OK && !s->stream && s->status >= 200 && s->status < 300 &&
+    if (err == SEAM_CALL_OK && !s->stream && s->status >= 200 && s->status < 300 && !s->has_usage &&
         seam_json_find_usage(s->answer.data ? s->answer.data : "", s->answer.len, &s->usage) == 0)
         s->has_usage = 1;
     shadow_end(s, err == SEAM_CALL_OK ? NULL : "upstream_unavailable");
@@ -210,7 +217,7 @@ void gw_shadow_maybe(gw_req *r)
         .stream = s->stream,
         .connect_timeout_ms = r->rt->cfg->connect_timeout_ms,
     };
-    static const seam_call_cbs cbs = {on_head, on_data, on_done};
+    static const seam_call_cbs cbs = {on_head, on_data, on_done, on_usage};
     s->start_us = seam_now_us();
     seam_metrics_event(&w->metrics, r->route, SEAM_EV_SHADOW_SENT);
     s->call = s->prov->vt->start(s->prov, &w->io, &creq, &cbs, s);

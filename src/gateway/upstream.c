@@ -316,6 +316,7 @@ static int body_for(gw_req *r, const char **body, size_t *len)
 static void on_head(void *ud, int status, const char *retry_after);
 static void on_data(void *ud, const char *p, size_t n);
 static void on_done(void *ud, int err);
+static void on_usage(void *ud, const seam_usage *u);
 static void call_ended(gw_req *r, int err);
 
 /* Starts a call to t (its slot and breaker admission already held). */
@@ -340,6 +341,7 @@ static void start_call(gw_req *r, const seam_target_conf *t, int pi, seam_target
     r->retry_after[0] = '\0';
     r->first_byte_us = 0;
     r->saw_done = 0;
+    r->usage_given = 0;
     r->last_err = SEAM_CALL_OK;
     seam_buf_reset(&r->resp);
     if (r->sse_ready) seam_sse_reader_free(&r->sse);
@@ -366,7 +368,7 @@ static void start_call(gw_req *r, const seam_target_conf *t, int pi, seam_target
         .stream = r->stream,
         .connect_timeout_ms = cfg->connect_timeout_ms,
     };
-    static const seam_call_cbs cbs = {on_head, on_data, on_done};
+    static const seam_call_cbs cbs = {on_head, on_data, on_done, on_usage};
     r->call_start_us = seam_now_us();
     if (!r->up_start_us) r->up_start_us = r->call_start_us;
     r->call = r->prov->vt->start(r->prov, &r->w->io, &creq, &cbs, r);
@@ -534,7 +536,7 @@ static void deliver(gw_req *r)
     const char *body = r->resp.data ? r->resp.data : "";
     if (st >= 200 && st < 300) {
         seam_usage u;
-        if (seam_json_find_usage(body, r->resp.len, &u) == 0) {
+        if (!r->usage_given && seam_json_find_usage(body, r->resp.len, &u) == 0) {
             r->usage = u;
             r->has_usage = 1;
         }
@@ -723,6 +725,15 @@ static void on_data(void *ud, const char *p, size_t n)
         return;
     }
     arm(r, cfg->total_timeout_ms);
+}
+
+/* Counts the provider wrote itself: not read back out of the body. */
+static void on_usage(void *ud, const seam_usage *u)
+{
+    gw_req *r = ud;
+    r->usage = *u;
+    r->has_usage = 1;
+    r->usage_given = 1;
 }
 
 static void on_done(void *ud, int err)

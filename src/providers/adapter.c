@@ -247,13 +247,23 @@ static void on_done(void *ud, int err)
         return;
     }
     int rc;
+    seam_usage usage = {.prompt_tokens = -1};
     const char *body = c->in.data ? c->in.data : "";
     if (!ok_status(c->status))
         rc = c->ops->error(c->status, body, c->in.len, &c->tmp);
     else if (c->req.stream)
         rc = c->ops->stream_end(c->state, &c->req, &c->tmp);
     else
-        rc = c->ops->response(c->state, &c->req, body, c->in.len, &c->tmp);
+        rc = c->ops->response(c->state, &c->req, body, c->in.len, &c->tmp, &usage);
+    if (rc == 0 && usage.prompt_tokens >= 0 && c->cbs.on_usage) {
+        c->in_cb++;
+        c->cbs.on_usage(c->ud, &usage);
+        c->in_cb--;
+        if (c->cancelled) {
+            call_free(c);
+            return;
+        }
+    }
     /* A stream cut short still delivers what was translated, then fails. */
     if (rc != 0 && ok_status(c->status) && c->req.stream && emit(c) != 0) {
         call_free(c);

@@ -44,8 +44,12 @@ typedef struct seam_adapter_ops {
                  seam_adapter_out *out);
     size_t state_size; /* per-call translation state, zeroed at start */
     void (*state_free)(void *state);
-    /* A whole 2xx answer to a non-stream request -> an OpenAI response body. */
-    int (*response)(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out);
+    /* A whole 2xx answer to a non-stream request -> an OpenAI response body.
+     * A translator that writes the body's usage also sets *usage to those
+     * counts, which spares the gateway reading them back out of the body;
+     * else it leaves usage->prompt_tokens negative, as it comes. */
+    int (*response)(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out,
+                    seam_usage *usage);
     /* Pieces of a 2xx streamed answer, as they arrive -> OpenAI SSE bytes. */
     int (*stream)(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out);
     /* The vendor's stream ended cleanly -> closing OpenAI events, [DONE] last.

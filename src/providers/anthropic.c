@@ -239,7 +239,8 @@ enum rule {
     X(VERBOSITY, "verbosity", R_REFUSE, "Anthropic has no verbosity knob")                         \
     X(WEB_SEARCH_OPTIONS, "web_search_options", R_REFUSE,                                          \
       "OpenAI's web search has no equivalent here")                                                \
-    X(FUNCTIONS, "functions", R_REFUSE, "the deprecated functions API is not translated; use tools") \
+    X(FUNCTIONS, "functions", R_REFUSE,                                                            \
+      "the deprecated functions API is not translated; use tools")                                 \
     X(FUNCTION_CALL, "function_call", R_REFUSE,                                                    \
       "the deprecated functions API is not translated; use tool_choice")
 
@@ -268,7 +269,7 @@ typedef struct xl {
     seam_jv system1;       /* the system prompt while it is one text: copied as is */
     seam_buf system;       /* else its texts joined, still JSON-escaped */
     int has_system;
-    seam_buf scratch; /* decoded text: tool arguments, escaped data: URLs, keys */
+    seam_buf scratch;   /* decoded text: tool arguments, escaped data: URLs, keys */
     seam_jv f[F_COUNT]; /* the top-level fields' values; NULL when absent or null */
 } xl;
 
@@ -1124,7 +1125,8 @@ static void write_calls(seam_jw *w, const seam_jdoc *d, seam_jv content)
 
 /* A chat.completion from an Anthropic message.  Returns 0, or -1 when the
  * message is malformed or the output does not fit. */
-static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_buf *out)
+static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_buf *out,
+                            seam_usage *counts)
 {
     seam_jv msg = seam_jroot(d);
     seam_jv content = seam_jget(d, msg, "content");
@@ -1180,16 +1182,19 @@ static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_
     };
     seam_oai_usage(&w, &t);
     seam_jw_end(&w);
-    return seam_jw_error(&w) ? -1 : 0;
+    if (seam_jw_error(&w)) return -1;
+    seam_oai_usage_counts(&t, counts);
+    return 0;
 }
 
-static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
+static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out,
+                    seam_usage *usage)
 {
     seam_jdoc d;
     size_t start = out->len;
     int rc = -1;
     seam_buf_reserve(out, n + OUT_SLACK); /* the answer is about the message's size */
-    if (seam_jdoc_parse(&d, p, n, NULL) == 0) rc = write_completion(state, &d, out);
+    if (seam_jdoc_parse(&d, p, n, NULL) == 0) rc = write_completion(state, &d, out, usage);
     seam_jdoc_free(&d);
     if (rc) truncate_to(out, start);
     return rc;

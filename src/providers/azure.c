@@ -64,7 +64,13 @@ static int copy(const char *p, size_t n, seam_buf *out)
     return seam_buf_append(out, p, n) == 0 ? 0 : -1;
 }
 
-static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
+static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out,
+                    seam_usage *usage)
+{
+    return copy(p, n, out); /* usage left for the gateway to read: seam did not write it */
+}
+
+static int stream(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
 {
     return copy(p, n, out);
 }
@@ -82,7 +88,7 @@ static int error(int status, const char *p, size_t n, seam_buf *out)
 const seam_adapter_ops seam_azure_ops = {
     .build = build,
     .response = response,
-    .stream = response,
+    .stream = stream,
     .stream_end = stream_end,
     .error = error,
 };

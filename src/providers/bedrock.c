@@ -1074,13 +1074,16 @@ static int write_completion(bedrock_state *st, const seam_call_req *req, const s
     return seam_jw_error(&w) ? -1 : 0;
 }
 
-static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out)
+static int response(void *state, const seam_call_req *req, const char *p, size_t n, seam_buf *out,
+                    seam_usage *usage)
 {
     seam_jdoc doc;
     int rc = seam_jdoc_parse(&doc, p, n, NULL);
     if (!rc) rc = write_completion(state, req, &doc, out);
     seam_jdoc_free(&doc);
-    return rc ? -1 : 0;
+    if (rc) return -1;
+    seam_oai_usage_counts(&((bedrock_state *)state)->tokens, usage);
+    return 0;
 }
 
 /* ---- ConverseStream -> chunks ---- */

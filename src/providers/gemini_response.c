@@ -430,7 +430,7 @@ static int embeddings_response(gemini_state *st, const seam_call_req *req, const
 }
 
 int seam_gemini_response(void *state, const seam_call_req *req, const char *p, size_t n,
-                         seam_buf *out)
+                         seam_buf *out, seam_usage *usage)
 {
     seam_jdoc d;
     int rc = -1;

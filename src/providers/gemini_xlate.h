@@ -52,7 +52,7 @@ typedef struct gemini_state {
 /* The adapter ops of gemini_response.c (see adapter.h for their contracts). */
 void seam_gemini_state_free(void *state);
 int seam_gemini_response(void *state, const seam_call_req *req, const char *p, size_t n,
-                         seam_buf *out);
+                         seam_buf *out, seam_usage *usage);
 int seam_gemini_stream(void *state, const seam_call_req *req, const char *p, size_t n,
                        seam_buf *out);
 int seam_gemini_stream_end(void *state, const seam_call_req *req, seam_buf *out);

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "api/json_scan.h" /* seam_usage */
 #include "config/config.h"
 
 struct event_base;
@@ -61,6 +62,10 @@ typedef struct seam_call_cbs {
     void (*on_head)(void *ud, int status, const char *retry_after);
     void (*on_data)(void *ud, const char *p, size_t n);
     void (*on_done)(void *ud, int err);
+    /* Optional (may be NULL): the token counts of a whole answer, from a
+     * provider that wrote them itself (a translating one), before the
+     * answer's bytes.  Without it the gateway reads them from the body. */
+    void (*on_usage)(void *ud, const seam_usage *usage);
 } seam_call_cbs;
 
 typedef struct seam_provider seam_provider;

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { startMock, startSeam } from './lib.mjs';
+import { startMock, startSeam, waitFor } from './lib.mjs';
 
 // Each provider type, as seam.yaml declares it against the mock at `url`
 // (the mock's origin, without /v1).
@@ -92,6 +92,21 @@ for (const type of Object.keys(PROVIDERS)) {
     assert.equal(r.choices[0].message.content, `plain hello to ${type}`);
     assert.equal(r.choices[0].finish_reason, 'stop');
     assert.ok(r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0, 'usage is never zero');
+    // the access log counts what the answer says (translators hand seam the
+    // counts they wrote; the others' are read from the body)
+    await waitFor(
+      () =>
+        seam
+          .accessLog()
+          .some(
+            (l) =>
+              l.route === model &&
+              l.stream === false &&
+              l.tokens_in === r.usage.prompt_tokens &&
+              l.tokens_out === r.usage.completion_tokens,
+          ),
+      `an access-log line of ${model} with the answer's token counts`,
+    );
   });
 
   test(`openai client -> ${type}: streamed`, async () => {

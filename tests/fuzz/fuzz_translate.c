@@ -25,7 +25,7 @@ static void adapter_answers(const seam_adapter_ops *ops, const uint8_t *data, si
     seam_buf_init(&out, 64u << 20);
 
     void *st = calloc(1, ops->state_size ? ops->state_size : 1);
-    ops->response(st, &req, p, size, &out);
+    ops->response(st, &req, p, size, &out, &(seam_usage){.prompt_tokens = -1});
     if (ops->state_free) ops->state_free(st);
     free(st);
 

@@ -728,6 +728,15 @@ static void test_req_refused_writes_nothing(void **state)
 
 /* ---- JSON responses ---- */
 
+static void assert_usage_reported(const seam_usage *got, json_t *usage)
+{
+    assert_true(json_is_object(usage));
+    assert_int_equal(got->prompt_tokens, iget(usage, "prompt_tokens"));
+    assert_int_equal(got->completion_tokens, iget(usage, "completion_tokens"));
+    assert_int_equal(got->total_tokens, iget(usage, "total_tokens"));
+    assert_int_equal(got->cached_tokens, iget(usage, "prompt_tokens_details.cached_tokens"));
+}
+
 static json_t *respond(const char *fixture)
 {
     size_t n;
@@ -736,9 +745,12 @@ static json_t *respond(const char *fixture)
     call_start(&c, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 0, SEAM_OP_CHAT);
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    if (ops->response(c.state, &c.req, text, n, &out) != 0)
+    seam_usage counts = {.prompt_tokens = -1};
+    if (ops->response(c.state, &c.req, text, n, &out, &counts) != 0)
         fail_msg("response(%s) failed", fixture);
     json_t *j = parse(out.data, out.len);
+    /* the counts handed to the gateway are those the body says */
+    assert_usage_reported(&counts, json_object_get(j, "usage"));
     seam_buf_free(&out);
     call_end(&c);
     free(text);
@@ -846,7 +858,9 @@ static void test_resp_stop_reasons(void **state)
         call_start(&c, "{\"messages\":[]}", 0, SEAM_OP_CHAT);
         seam_buf out;
         seam_buf_init(&out, 1 << 20);
-        assert_int_equal(ops->response(c.state, &c.req, body, (size_t)n, &out), 0);
+        assert_int_equal(ops->response(c.state, &c.req, body, (size_t)n, &out,
+                                       &(seam_usage){.prompt_tokens = -1}),
+                         0);
         json_t *j = parse(out.data, out.len);
         assert_string_equal(sget(j, "choices.0.finish_reason"), map[i].openai);
         json_decref(j);
@@ -873,7 +887,8 @@ static void test_resp_malformed(void **state)
         call_start(&c, "{\"messages\":[]}", 0, SEAM_OP_CHAT);
         seam_buf out;
         seam_buf_init(&out, 1 << 20);
-        if (ops->response(c.state, &c.req, bad[i], strlen(bad[i]), &out) != -1)
+        if (ops->response(c.state, &c.req, bad[i], strlen(bad[i]), &out,
+                          &(seam_usage){.prompt_tokens = -1}) != -1)
             fail_msg("accepted: %s", bad[i]);
         seam_buf_free(&out);
         call_end(&c);
@@ -896,7 +911,9 @@ static void test_resp_escapes(void **state)
     call_start(&c, "{\"messages\":[]}", 0, SEAM_OP_CHAT);
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(ops->response(c.state, &c.req, body, sizeof body - 1, &out), 0);
+    assert_int_equal(ops->response(c.state, &c.req, body, sizeof body - 1, &out,
+                                   &(seam_usage){.prompt_tokens = -1}),
+                     0);
     json_t *r = parse(out.data, out.len);
     assert_string_equal(sget(r, "id"), "msg_1");
     assert_string_equal(sget(r, "model"), "claude");
@@ -922,7 +939,9 @@ static void test_resp_failure_writes_nothing(void **state)
     seam_buf_append(&out, "kept", 4);
     static const char bad[] = "{\"id\":\"m\",\"content\":[{\"type\":\"text\",\"text\":\"x\"},"
                               "{\"type\":\"tool_use\",\"id\":\"t\"}]}";
-    assert_int_equal(ops->response(c.state, &c.req, bad, sizeof bad - 1, &out), -1);
+    assert_int_equal(ops->response(c.state, &c.req, bad, sizeof bad - 1, &out,
+                                   &(seam_usage){.prompt_tokens = -1}),
+                     -1);
     assert_int_equal(out.len, 4);
     assert_string_equal(out.data, "kept");
     /* an output that does not fit fails whole, too */
@@ -930,7 +949,8 @@ static void test_resp_failure_writes_nothing(void **state)
     seam_buf_init(&small, 64);
     size_t n;
     char *text = load("resp_text.json", &n);
-    assert_int_equal(ops->response(c.state, &c.req, text, n, &small), -1);
+    assert_int_equal(
+        ops->response(c.state, &c.req, text, n, &small, &(seam_usage){.prompt_tokens = -1}), -1);
     assert_int_equal(small.len, 0);
     free(text);
     seam_buf_free(&small);
@@ -1351,7 +1371,8 @@ static void test_mangled_vendor_bytes(void **state)
             call_start(&c, "{\"messages\":[]}", 0, SEAM_OP_CHAT);
             seam_buf out;
             seam_buf_init(&out, 1 << 20);
-            int rc = ops->response(c.state, &c.req, buf, n, &out);
+            int rc =
+                ops->response(c.state, &c.req, buf, n, &out, &(seam_usage){.prompt_tokens = -1});
             assert_true(rc == 0 || rc == -1);
             if (rc == 0) json_decref(parse(out.data, out.len)); /* always valid JSON */
             seam_buf_reset(&out);
@@ -1569,7 +1590,9 @@ static void roundtrip(const char *openai, int stream, int include_usage, json_t 
     seam_buf out;
     seam_buf_init(&out, 16 << 20);
     if (!stream) {
-        assert_int_equal(ops->response(c.state, &c.req, p.body.data, p.body.len, &out), 0);
+        assert_int_equal(ops->response(c.state, &c.req, p.body.data, p.body.len, &out,
+                                       &(seam_usage){.prompt_tokens = -1}),
+                         0);
         *completion = parse(out.data, out.len);
     } else {
         for (size_t i = 0; i < p.nevents; i++) { /* as the mock server sends them: one by one */

@@ -655,8 +655,18 @@ static void check_response(void **state, const char *name)
     char *body = slurp(in, &n);
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, n, &out), 0);
+    seam_usage counts = {.prompt_tokens = -1};
+    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, n, &out, &counts), 0);
     json_t *got = parse(out.data, out.len);
+    /* the counts handed to the gateway are those the body says */
+    json_t *u = json_object_get(got, "usage");
+    assert_int_equal(counts.prompt_tokens, json_integer_value(json_object_get(u, "prompt_tokens")));
+    assert_int_equal(counts.completion_tokens,
+                     json_integer_value(json_object_get(u, "completion_tokens")));
+    assert_int_equal(counts.total_tokens, json_integer_value(json_object_get(u, "total_tokens")));
+    assert_int_equal(counts.cached_tokens,
+                     json_integer_value(json_object_get(json_object_get(u, "prompt_tokens_details"),
+                                                        "cached_tokens")));
     const char *id = json_string_value(json_object_get(got, "id"));
     assert_non_null(id);
     assert_int_equal(strncmp(id, "chatcmpl-", 9), 0);
@@ -721,7 +731,9 @@ static void test_stop_reasons(void **state)
             cases[i].bedrock);
         seam_buf out;
         seam_buf_init(&out, 1 << 20);
-        assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, strlen(body), &out), 0);
+        assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, strlen(body), &out,
+                                                   &(seam_usage){.prompt_tokens = -1}),
+                         0);
         json_t *j = parse(out.data, out.len);
         assert_string_equal(json_string_value(json_object_get(
                                 json_array_get(json_object_get(j, "choices"), 0), "finish_reason")),
@@ -739,8 +751,12 @@ static void test_response_not_converse(void **state)
     assert_int_equal(build(f->p, &c, "{\"model\":\"m\"," USER_X "}", 0, SEAM_OP_CHAT), 0);
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, "<html>", 6, &out), -1);
-    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, "{\"output\":{}}", 13, &out), -1);
+    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, "<html>", 6, &out,
+                                               &(seam_usage){.prompt_tokens = -1}),
+                     -1);
+    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, "{\"output\":{}}", 13, &out,
+                                               &(seam_usage){.prompt_tokens = -1}),
+                     -1);
     seam_buf_free(&out);
     call_free(&c);
 }
@@ -802,7 +818,9 @@ static void test_response_escapes_numbers_and_huge_usage(void **state)
                        "\"cacheWriteInputTokens\":1}}";
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, strlen(body), &out), 0);
+    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, body, strlen(body), &out,
+                                               &(seam_usage){.prompt_tokens = -1}),
+                     0);
     json_t *j = parse(out.data, out.len);
     json_t *msg = json_object_get(json_array_get(json_object_get(j, "choices"), 0), "message");
     assert_string_equal(json_string_value(json_object_get(msg, "content")),
@@ -1212,7 +1230,8 @@ static json_t *mock_round_trip(void **state, const char *body, int echo)
         fail_msg("mock answered %d: %.*s", plan.status, (int)plan.body.len, plan.body.data);
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, plan.body.data, plan.body.len, &out),
+    assert_int_equal(seam_bedrock_ops.response(c.st, &c.req, plan.body.data, plan.body.len, &out,
+                                               &(seam_usage){.prompt_tokens = -1}),
                      0);
     json_t *j = parse(out.data, out.len);
     seam_buf_free(&out);

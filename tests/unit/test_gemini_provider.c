@@ -633,7 +633,9 @@ static void test_response_fixtures(void **unused)
         char *g = json_dumps(json_object_get(fx, "gemini"), JSON_COMPACT);
         seam_buf out;
         seam_buf_init(&out, 1 << 20);
-        assert_int_equal(seam_gemini_ops.response(b.state, &b.req, g, strlen(g), &out), 0);
+        assert_int_equal(seam_gemini_ops.response(b.state, &b.req, g, strlen(g), &out,
+                                                  &(seam_usage){.prompt_tokens = -1}),
+                         0);
         json_t *got = parse(out.data, out.len);
         json_t *want = json_object_get(fx, "openai");
         drop_volatile(want, got);
@@ -678,7 +680,9 @@ static void test_embeddings_answers(void **unused)
     static const char ans[] = "{\"embeddings\":[{\"values\":[0.5,-1.25,3]}]}";
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out), 0);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out,
+                                              &(seam_usage){.prompt_tokens = -1}),
+                     0);
     json_t *got = parse(out.data, out.len);
     const char *enc = json_string_value(
         json_object_get(json_array_get(json_object_get(got, "data"), 0), "embedding"));
@@ -700,8 +704,12 @@ static void test_embeddings_answers(void **unused)
     json_decref(req);
     req = json_pack("{s:[s,s]}", "input", "a", "b");
     build_ok(p, req, "text-embedding-004", SEAM_OP_EMBEDDINGS, &b);
-    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out), -1);
-    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, "oops", 4, &out), -1);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out,
+                                              &(seam_usage){.prompt_tokens = -1}),
+                     -1);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, "oops", 4, &out,
+                                              &(seam_usage){.prompt_tokens = -1}),
+                     -1);
     seam_buf_free(&out);
     built_free(&b);
     json_decref(req);
@@ -1033,7 +1041,9 @@ static void test_answer_escapes(void **unused)
                    "'totalTokenCount':9}}");
     seam_buf out;
     seam_buf_init(&out, 1 << 20);
-    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out), 0);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, ans, strlen(ans), &out,
+                                              &(seam_usage){.prompt_tokens = -1}),
+                     0);
     json_t *got = parse(out.data, out.len);
     json_object_del(got, "created");
     expect_jq(got,
@@ -1099,7 +1109,9 @@ static void test_answer_escapes(void **unused)
     build_ok(p, req, "text-embedding-004", SEAM_OP_EMBEDDINGS, &b);
     static const char emb[] = "{\"embeddings\":[{\"values\":[0.12345678901234567,-1e-3,2]}]}";
     seam_buf_reset(&out);
-    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, emb, strlen(emb), &out), 0);
+    assert_int_equal(seam_gemini_ops.response(b.state, &b.req, emb, strlen(emb), &out,
+                                              &(seam_usage){.prompt_tokens = -1}),
+                     0);
     assert_non_null(strstr(out.data, "\"embedding\":[0.12345678901234567,-1e-3,2]"));
     built_free(&b);
     json_decref(req);
@@ -1606,7 +1618,7 @@ static void call(const char *model, seam_op op, const char *body, got *g)
                          .refuse = refuse,
                          .refuse_len = sizeof refuse};
     json_decref(j);
-    static const seam_call_cbs cbs = {g_head, g_data, g_done};
+    static const seam_call_cbs cbs = {g_head, g_data, g_done, NULL};
     seam_io io = {E.base, E.http, E.cache};
     seam_call *c = seam_provider_gemini.start(E.p, &io, &req, &cbs, g);
     if (!c) fail_msg("start failed: %s", refuse);
@@ -1770,7 +1782,7 @@ static void test_e2e_errors_and_refusal(void **unused)
                          .body_len = strlen(body),
                          .refuse = refuse,
                          .refuse_len = sizeof refuse};
-    static const seam_call_cbs cbs = {g_head, g_data, g_done};
+    static const seam_call_cbs cbs = {g_head, g_data, g_done, NULL};
     seam_io io = {E.base, E.http, E.cache};
     memset(&g, 0, sizeof g);
     assert_null(seam_provider_gemini.start(E.p, &io, &req, &cbs, &g));

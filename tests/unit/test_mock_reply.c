@@ -894,7 +894,7 @@ static void r_done(void *ud, int err)
     r->t_done = now_ms();
 }
 
-static const seam_call_cbs rec_cbs = {r_head, r_data, r_done};
+static const seam_call_cbs rec_cbs = {r_head, r_data, r_done, NULL};
 
 typedef struct prov_fix {
     struct event_base *base;
