@@ -935,8 +935,10 @@ report_translation() {
     echo "Target (the anthropic upstream within 10% of the passthrough): req/s ${xr}× — **$ok_r**;"
     echo "CPU µs/req ${xc}× — **$ok_c** ($(awk -v a="${XM_CPU[anth]}" -v b="${XM_CPU[pass]}" 'BEGIN {
         d = a - b; printf "%.1f µs %s per request", (d < 0 ? -d : d), (d < 0 ? "less" : "more") }'))."
-    echo "*ctx sw/req*: context switches of seam's threads per request (from \`/proc/PID/task/*/status\`):"
-    echo "the fewer requests a worker finds per wake-up, the more it sleeps and wakes per request."
+    echo "*ctx sw/req*: context switches of seam's threads per request (from \`/proc/PID/task/*/status\`,"
+    echo "voluntary and not). Under this load nearly all are involuntary — a busy worker preempted by wrk"
+    echo "or the upstream, which share the CPUs — so they grow with seam's CPU time per request, and each"
+    echo "costs kernel time of its own."
     echo
     for ((r = 1; r <= ROUNDS; r++)); do
         rounds_txt+="${rounds_txt:+; }round $r: $(ratio "${XV_RPS[anth:$r]:-}" "${XV_RPS[pass:$r]:-}")× req/s, $(ratio "${XV_CPU[anth:$r]:-}" "${XV_CPU[pass:$r]:-}")× CPU"
