@@ -871,8 +871,7 @@ static int check_fields(xl *x, seam_jv root)
     unsigned char order[F_COUNT];
     size_t norder = 0, unknown_at = 0;
     seam_jv unknown = NULL, k, v;
-    memset(x->f, 0, sizeof x->f);
-    unsigned long long seen = 0;
+    unsigned long long seen = 0; /* x->f is all NULL until then */
     _Static_assert(F_COUNT <= 64, "one bit per field");
     seam_jobj_foreach(root, k, v)
     {
@@ -887,7 +886,7 @@ static int check_fields(xl *x, seam_jv root)
             }
             continue;
         }
-        x->f[id] = v;
+        x->f[id] = seam_jnone(v) ? NULL : v; /* null is as if absent */
         if (!(seen >> id & 1)) order[norder++] = (unsigned char)id;
         seen |= 1ull << id;
     }
@@ -906,8 +905,6 @@ static int check_fields(xl *x, seam_jv root)
         return refuse(x, x->scratch.data ? x->scratch.data : "",
                       "not a parameter seam can translate to Anthropic's Messages API");
     }
-    for (int i = 0; i < F_COUNT; i++) /* null is as if absent */
-        if (seam_jnone(x->f[i])) x->f[i] = NULL;
     return 0;
 }
 
