@@ -1134,8 +1134,9 @@ static int parse_and_translate(xlate *x, const char *p, size_t n, seam_buf *out,
     seam_json_error je;
     if (seam_jdoc_parse(&x->doc, p, n, &je)) {
         seam_jdoc_free(&x->doc);
-        return fail(x, "request body is not valid JSON: %s (line %d, column %d)", je.msg, je.line,
-                    je.column);
+        fail(x, "request body is not valid JSON: %s (line %d, column %d)", je.msg, je.line,
+             je.column);
+        return SEAM_ANTHROPIC_EJSON;
     }
     x->d = &x->doc;
     seam_buf_init(&x->scratch, 64u << 10);
@@ -1170,7 +1171,7 @@ int seam_anthropic_count_tokens(const char *p, size_t n, seam_buf *out, char *er
     seam_buf_init(&sink, 0);
     int rc = parse_and_translate(&x, p, n, &sink, NULL);
     seam_buf_free(&sink);
-    if (rc == -1) return rc;
+    if (rc == -1 || rc == SEAM_ANTHROPIC_EJSON) return rc;
     long tokens = x.chars / 4 + (x.chars % 4 != 0);
     if (x.images > (LONG_MAX - tokens) / SEAM_ANTHROPIC_IMAGE_TOKENS)
         tokens = LONG_MAX;

@@ -11,8 +11,10 @@
  *
  * Return values: 0 is success; -1 means the input was wrong (a 400 for a
  * client's request, an unreadable upstream answer); SEAM_ANTHROPIC_EOUT (-2)
- * means out could not take the output (its cap, or memory). Whatever fails,
- * out is left as it was. */
+ * means out could not take the output (its cap, or memory); a client's
+ * request that is not JSON at all is SEAM_ANTHROPIC_EJSON (-3), so that the
+ * gateway need not validate it on its own first. Whatever fails, out is left
+ * as it was. */
 #ifndef SEAM_API_ANTHROPIC_H
 #define SEAM_API_ANTHROPIC_H
 
@@ -20,7 +22,8 @@
 
 #include "core/buf.h"
 
-#define SEAM_ANTHROPIC_EOUT (-2)
+#define SEAM_ANTHROPIC_EOUT  (-2)
+#define SEAM_ANTHROPIC_EJSON (-3)
 
 /* Anthropic Messages request p[0..n) -> OpenAI chat-completions request (JSON)
  * appended to out. The model string is copied as is (the gateway routes on
@@ -28,7 +31,9 @@
  * "stream_options":{"include_usage":true} is always set so that the usage for
  * message_delta arrives. Returns 0; -1 with err, a 400 message naming the
  * field (e.g. "messages[2].content[0].type: 'document' blocks are not
- * supported"); or SEAM_ANTHROPIC_EOUT with err. err may be NULL. */
+ * supported"); SEAM_ANTHROPIC_EJSON with err ("request body is not valid
+ * JSON: ... (line L, column C)"); or SEAM_ANTHROPIC_EOUT with err. err may
+ * be NULL. */
 int seam_anthropic_request_to_openai(const char *p, size_t n, seam_buf *out, int *stream, char *err,
                                      size_t errlen);
 
@@ -100,8 +105,8 @@ int seam_anthropic_error_from_openai(int status, const char *p, size_t n, seam_b
  * count of any tokenizer: ceil(characters / 4) over the system prompt,
  * message text, tool calls and results, and tool definitions, plus
  * SEAM_ANTHROPIC_IMAGE_TOKENS per image. The body is validated as a Messages
- * request (max_tokens not required). 0, -1 with err (400), or
- * SEAM_ANTHROPIC_EOUT. */
+ * request (max_tokens not required). 0, -1 with err (400),
+ * SEAM_ANTHROPIC_EJSON with err, or SEAM_ANTHROPIC_EOUT. */
 #define SEAM_ANTHROPIC_IMAGE_TOKENS 1600
 int seam_anthropic_count_tokens(const char *p, size_t n, seam_buf *out, char *err, size_t errlen);
 

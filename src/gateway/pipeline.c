@@ -371,18 +371,13 @@ static void model_call(gw_req *r, seam_op op)
     size_t in_len = h->body_len;
     seam_json_error jerr;
     if (r->anthropic) {
-        if (seam_json_validate(in, in_len, &jerr) != 0) {
-            gw_fail(r, 400, "invalid_json",
-                    "request body is not valid JSON: %s (line %d, column %d)", jerr.msg, jerr.line,
-                    jerr.column);
-            return;
-        }
         char why[256];
         int stream = 0;
         r->xbody.max = 2 * in_len + 4096;
-        if (seam_anthropic_request_to_openai(in, in_len, &r->xbody, &stream, why, sizeof why) !=
-            0) {
-            gw_fail(r, 400, "invalid_request", "%s", why);
+        int rc = seam_anthropic_request_to_openai(in, in_len, &r->xbody, &stream, why, sizeof why);
+        if (rc != 0) {
+            gw_fail(r, 400, rc == SEAM_ANTHROPIC_EJSON ? "invalid_json" : "invalid_request", "%s",
+                    why);
             return;
         }
         in = r->xbody.data;
@@ -443,15 +438,10 @@ static void count_tokens(gw_req *r)
 {
     if (authenticate(r) != 0) return;
     seam_http_req *h = r->http;
-    seam_json_error jerr;
-    if (seam_json_validate(h->body, h->body_len, &jerr) != 0) {
-        gw_fail(r, 400, "invalid_json", "request body is not valid JSON: %s (line %d, column %d)",
-                jerr.msg, jerr.line, jerr.column);
-        return;
-    }
     char why[256];
-    if (seam_anthropic_count_tokens(h->body, h->body_len, &r->xout, why, sizeof why) != 0) {
-        gw_fail(r, 400, "invalid_request", "%s", why);
+    int rc = seam_anthropic_count_tokens(h->body, h->body_len, &r->xout, why, sizeof why);
+    if (rc != 0) {
+        gw_fail(r, 400, rc == SEAM_ANTHROPIC_EJSON ? "invalid_json" : "invalid_request", "%s", why);
         return;
     }
     gw_answer(r, 200, "application/json", r->xout.data, r->xout.len);

@@ -67,6 +67,21 @@ test('a request Anthropic would refuse is a BadRequestError naming the field', a
   assert.match(e.message, /max_tokens/);
 });
 
+test('a body that is not JSON is a 400 that says where, on messages and count_tokens', async () => {
+  for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+    const r = await fetch(seam.url(path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': seam.keys.test, 'anthropic-version': '2023-06-01' },
+      body: '{"model": "chat", "max_tokens": 5,\n "messages": [}',
+    });
+    assert.equal(r.status, 400, path);
+    const body = await r.json();
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.match(body.error.message, /not valid JSON.*line 2, column 15/, path);
+  }
+});
+
 test('upstream faults keep their meaning', async () => {
   await rejects(client.messages.create(ask('[[mock:429]]')), Anthropic.RateLimitError, 429, 'rate_limit_error');
   await rejects(client.messages.create(ask('[[mock:500]]')), Anthropic.InternalServerError, 502);

@@ -1326,6 +1326,16 @@ static void test_count_tokens(void **state)
     bad = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
     assert_int_equal(seam_anthropic_count_tokens(bad, strlen(bad), &out, err, sizeof err), -1);
     assert_string_equal(err, "model: must be a non-empty string");
+    /* not JSON at all: its own code, so the gateway need not validate first */
+    bad = "{\"model\":\"m\",\n \"messages\": [}";
+    assert_int_equal(seam_anthropic_count_tokens(bad, strlen(bad), &out, err, sizeof err),
+                     SEAM_ANTHROPIC_EJSON);
+    assert_non_null(strstr(err, "request body is not valid JSON: "));
+    assert_non_null(strstr(err, "(line 2, column"));
+    assert_int_equal(
+        seam_anthropic_request_to_openai(bad, strlen(bad), &out, NULL, err, sizeof err),
+        SEAM_ANTHROPIC_EJSON);
+    assert_non_null(strstr(err, "request body is not valid JSON: "));
     assert_int_equal(out.len, 0);
     seam_buf_free(&out);
 }
