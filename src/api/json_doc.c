@@ -1,7 +1,6 @@
 /* json_doc.c — JSON text to a flat node array; see json_doc.h. */
 #include "api/json_doc.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +10,28 @@
 
 #define E_NOMEM "out of memory"
 
-/* Appends a node; returns its index, or -1 (out of memory: s->msg set). */
-static long push(seam_jdoc *d, scanner *s, enum seam_jtype t, size_t off)
+/* Room for more nodes: the inline ones moved to the heap, or the heap's
+ * doubled.  Returns 0, or -1 (out of memory: s->msg set). */
+static int grow(seam_jdoc *d, scanner *s)
 {
-    if (d->n == d->cap) {
-        /* Every node spans at least one byte, so n + 1 nodes is enough. */
-        size_t cap = d->cap * 2;
-        if (cap < s->n / 8 + 16) cap = s->n / 8 + 16;
-        if (cap > s->n + 1) cap = s->n + 1;
-        if (cap <= d->n) cap = d->n + 1;
-        int outgrown = d->nodes == d->inline_nodes;
-        seam_jnode *nodes = realloc(outgrown ? NULL : d->nodes, cap * sizeof *nodes);
-        if (!nodes) {
-            fail(s, s->i, E_NOMEM);
-            return -1;
-        }
-        if (outgrown) memcpy(nodes, d->inline_nodes, d->n * sizeof *nodes);
-        d->nodes = nodes;
-        d->cap = cap;
-    }
+    /* Every node spans at least one byte, so n + 1 nodes is enough. */
+    size_t cap = d->cap * 2;
+    if (cap < s->n / 8 + 16) cap = s->n / 8 + 16;
+    if (cap > s->n + 1) cap = s->n + 1;
+    if (cap <= d->n) cap = d->n + 1;
+    int outgrown = d->nodes == d->inline_nodes;
+    seam_jnode *nodes = realloc(outgrown ? NULL : d->nodes, cap * sizeof *nodes);
+    if (!nodes) return fail(s, s->i, E_NOMEM);
+    if (outgrown) memcpy(nodes, d->inline_nodes, d->n * sizeof *nodes);
+    d->nodes = nodes;
+    d->cap = cap;
+    return 0;
+}
+
+/* Appends a node; returns its index, or -1 (out of memory: s->msg set). */
+static inline long push(seam_jdoc *d, scanner *s, enum seam_jtype t, size_t off)
+{
+    if (d->n == d->cap && grow(d, s)) return -1;
     seam_jnode *x = &d->nodes[d->n];
     x->off = (uint32_t)off;
     x->len = 0;
@@ -178,6 +180,25 @@ seam_jv seam_jget_n(const seam_jdoc *d, seam_jv obj, const char *key, size_t n)
     return found;
 }
 
+void seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_t n, seam_jv *out)
+{
+    size_t lens[16];
+    if (n > 16) n = 16;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = NULL;
+        lens[i] = strlen(names[i]);
+    }
+    if (!seam_jis(obj, SEAM_JOBJECT)) return;
+    for (seam_jv k = obj + 1, end = obj + obj->size; k < end; k += 1 + k[1].size) {
+        const char *t = d->text + k->off + 1;
+        for (size_t i = 0; i < n; i++) {
+            int same = !k->escaped ? k->len == lens[i] + 2 && memcmp(t, names[i], lens[i]) == 0
+                                   : seam_jstr_eq_n(d, k, names[i], lens[i]);
+            if (same) out[i] = k + 1;
+        }
+    }
+}
+
 size_t seam_jcount(seam_jv c)
 {
     size_t n = 0;
@@ -258,15 +279,19 @@ int seam_jnum(const seam_jdoc *d, seam_jv v, double *out)
 
 int seam_jint(const seam_jdoc *d, seam_jv v, long long *out)
 {
-    if (!seam_jis(v, SEAM_JNUMBER) || v->len > 20) return -1;
-    const char *p = d->text + v->off;
-    if (memchr(p, '.', v->len) || memchr(p, 'e', v->len) || memchr(p, 'E', v->len)) return -1;
-    char tmp[24];
-    memcpy(tmp, p, v->len);
-    tmp[v->len] = '\0';
-    errno = 0;
-    long long x = strtoll(tmp, NULL, 10);
-    if (errno == ERANGE) return -1;
-    *out = x;
+    if (!seam_jis(v, SEAM_JNUMBER)) return -1;
+    /* The lexer let through only valid JSON numbers: an optional '-', then
+     * digits, then perhaps a fraction or an exponent, which are not integers. */
+    const char *p = d->text + v->off, *end = p + v->len;
+    int neg = *p == '-';
+    p += neg;
+    unsigned long long x = 0, limit = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
+    for (; p < end; p++) {
+        unsigned digit = (unsigned)(*p - '0');
+        if (digit > 9) return -1; /* '.', 'e' or 'E' */
+        if (x > (limit - digit) / 10) return -1;
+        x = x * 10 + digit;
+    }
+    *out = !neg ? (long long)x : x > LLONG_MAX ? LLONG_MIN : -(long long)x;
     return 0;
 }

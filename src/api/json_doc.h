@@ -90,6 +90,10 @@ static inline seam_jv seam_jget(const seam_jdoc *d, seam_jv obj, const char *key
     return seam_jget_n(d, obj, key, strlen(key));
 }
 
+/* Several members of obj in one walk, for an object read whole: out[i] is
+ * the member named names[i] (the last if repeated), or NULL.  n <= 16. */
+void seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_t n, seam_jv *out);
+
 /* The first child of a container (an object's first key), or NULL. */
 static inline seam_jv seam_jfirst(seam_jv c)
 {

@@ -3,10 +3,16 @@
 
 #include <limits.h>
 
-long long seam_oai_count(const seam_jdoc *d, seam_jv obj, const char *key)
+void seam_oai_read_tokens(const seam_jdoc *d, seam_jv usage, seam_oai_token_names names,
+                          seam_oai_tokens *t)
 {
-    long long v;
-    return seam_jint(d, seam_jget(d, obj, key), &v) == 0 && v > 0 ? v : 0;
+    seam_jv v[4];
+    long long *dst[4] = {&t->input, &t->cache_read, &t->cache_write, &t->output};
+    seam_jpick(d, usage, names, 4, v);
+    for (int i = 0; i < 4; i++) {
+        long long n;
+        if (seam_jint(d, v[i], &n) == 0) *dst[i] = n > 0 ? n : 0;
+    }
 }
 
 long long seam_oai_add(long long a, long long b)

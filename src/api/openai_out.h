@@ -17,9 +17,14 @@ typedef struct seam_oai_tokens {
 /* The counts seam_oai_usage writes for t, as the gateway reads them. */
 void seam_oai_usage_counts(const seam_oai_tokens *t, seam_usage *u);
 
-/* obj.key as a token count: a non-negative integer, else 0 (absent,
- * malformed, or negative counts are never passed on). */
-long long seam_oai_count(const seam_jdoc *d, seam_jv obj, const char *key);
+/* A vendor's usage object read in one walk into t: names[] are its names
+ * for the input, cache-read, cache-write and output counts, in that order.
+ * A count present as an integer sets its field (a negative one as 0: never
+ * passed on); one absent or malformed leaves the field as it was — zero for
+ * a whole answer, what an earlier event said in a stream. */
+typedef const char *const seam_oai_token_names[4];
+void seam_oai_read_tokens(const seam_jdoc *d, seam_jv usage, seam_oai_token_names names,
+                          seam_oai_tokens *t);
 
 /* a + b for counts that come from upstreams: saturates instead of overflowing. */
 long long seam_oai_add(long long a, long long b);

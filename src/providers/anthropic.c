@@ -1055,6 +1055,10 @@ done:
 
 /* ---- response: Anthropic -> OpenAI ---- */
 
+/* Anthropic's names for the input, cache-read, cache-write and output counts. */
+static seam_oai_token_names usage_names = {"input_tokens", "cache_read_input_tokens",
+                                           "cache_creation_input_tokens", "output_tokens"};
+
 static const char *finish_reason(const seam_jdoc *d, seam_jv stop_reason)
 {
     if (!seam_jis(stop_reason, SEAM_JSTRING)) return "stop";
@@ -1125,11 +1129,10 @@ static void write_calls(seam_jw *w, const seam_jdoc *d, seam_jv content)
 static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_buf *out,
                             seam_usage *counts)
 {
-    seam_jv msg = seam_jroot(d);
-    seam_jv content = seam_jget(d, msg, "content");
-    seam_jv id = seam_jget(d, msg, "id");
-    seam_jv model = seam_jget(d, msg, "model");
-    seam_jv usage = seam_jget(d, msg, "usage");
+    static const char *const names[] = {"content", "id", "model", "usage", "stop_reason"};
+    seam_jv msg = seam_jroot(d), m[5];
+    seam_jpick(d, msg, names, 5, m);
+    seam_jv content = m[0], id = m[1], model = m[2], usage = m[3], stop_reason = m[4];
     size_t texts, calls;
     if (!seam_jis(msg, SEAM_JOBJECT) || !seam_jis(content, SEAM_JARRAY) ||
         !seam_jis(id, SEAM_JSTRING) || count_blocks(d, content, &texts, &calls))
@@ -1167,16 +1170,12 @@ static int write_completion(const anthropic_state *st, const seam_jdoc *d, seam_
     seam_jw_lkey(&w, "logprobs");
     seam_jw_null(&w);
     seam_jw_lkey(&w, "finish_reason");
-    seam_jw_cstr(&w, finish_reason(d, seam_jget(d, msg, "stop_reason")));
+    seam_jw_cstr(&w, finish_reason(d, stop_reason));
     seam_jw_end(&w);
     seam_jw_end(&w);
     seam_jw_lkey(&w, "usage");
-    seam_oai_tokens t = {
-        .input = seam_oai_count(d, usage, "input_tokens"),
-        .cache_read = seam_oai_count(d, usage, "cache_read_input_tokens"),
-        .cache_write = seam_oai_count(d, usage, "cache_creation_input_tokens"),
-        .output = seam_oai_count(d, usage, "output_tokens"),
-    };
+    seam_oai_tokens t = {0};
+    seam_oai_read_tokens(d, usage, usage_names, &t);
     seam_oai_usage(&w, &t);
     seam_jw_end(&w);
     if (seam_jw_error(&w)) return -1;
@@ -1362,13 +1361,7 @@ static void emit_error(anthropic_state *st, const seam_jdoc *d, seam_jv err)
 
 static void read_usage(anthropic_state *st, const seam_jdoc *d, seam_jv usage)
 {
-    static const char *const keys[] = {"input_tokens", "cache_read_input_tokens",
-                                       "cache_creation_input_tokens", "output_tokens"};
-    long long *dst[] = {&st->tokens.input, &st->tokens.cache_read, &st->tokens.cache_write,
-                        &st->tokens.output};
-    long long v;
-    for (int i = 0; i < 4; i++)
-        if (seam_jint(d, seam_jget(d, usage, keys[i]), &v) == 0) *dst[i] = v > 0 ? v : 0;
+    seam_oai_read_tokens(d, usage, usage_names, &st->tokens);
 }
 
 static int message_start(anthropic_state *st, const seam_jdoc *d, seam_jv ev)

@@ -973,12 +973,10 @@ static void read_usage(bedrock_state *st, const seam_jdoc *d, seam_jv usage)
 {
     if (!seam_jis(usage, SEAM_JOBJECT)) return;
     st->have_usage = 1;
-    st->tokens = (seam_oai_tokens){
-        .input = seam_oai_count(d, usage, "inputTokens"),
-        .output = seam_oai_count(d, usage, "outputTokens"),
-        .cache_read = seam_oai_count(d, usage, "cacheReadInputTokens"),
-        .cache_write = seam_oai_count(d, usage, "cacheWriteInputTokens"),
-    };
+    static seam_oai_token_names names = {"inputTokens", "cacheReadInputTokens",
+                                         "cacheWriteInputTokens", "outputTokens"};
+    st->tokens = (seam_oai_tokens){0};
+    seam_oai_read_tokens(d, usage, names, &st->tokens);
 }
 
 /* A content block's text (a string), else its toolUse (an object), else neither. */

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,64 @@ static void test_outgrows_inline_nodes(void **state)
     assert_int_equal(seam_jcount(seam_jroot(&d)), 2);
     seam_jdoc_free(&d);
     seam_buf_free(&b);
+}
+
+/* Several members in one walk: the last of a repeated key, an escaped key
+ * by its decoded name, NULL for what is absent or when obj is no object. */
+static void test_pick(void **state)
+{
+    seam_jdoc d;
+    parse_ok(&d, "{\"a\":1,\"b\":2,\"a\":3,\"\\u0063\":4,\"dd\":5}");
+    static const char *const names[] = {"a", "c", "zz", "dd", "a"};
+    seam_jv v[5];
+    seam_jpick(&d, seam_jroot(&d), names, 5, v);
+    long long x;
+    assert_int_equal(seam_jint(&d, v[0], &x), 0);
+    assert_int_equal(x, 3);
+    assert_int_equal(seam_jint(&d, v[1], &x), 0);
+    assert_int_equal(x, 4);
+    assert_null(v[2]);
+    assert_int_equal(seam_jint(&d, v[3], &x), 0);
+    assert_int_equal(x, 5);
+    assert_ptr_equal(v[4], v[0]);
+    seam_jpick(&d, seam_jget(&d, seam_jroot(&d), "b"), names, 5, v);
+    for (int i = 0; i < 5; i++)
+        assert_null(v[i]);
+    seam_jdoc_free(&d);
+}
+
+/* Integers to the edges of long long; fractions, exponents and anything
+ * past the range are not integers. */
+static void test_integers(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        long long v;
+    } cases[] = {
+        {"0", 0, 0},
+        {"-0", 0, 0},
+        {"42", 0, 42},
+        {"-17", 0, -17},
+        {"9223372036854775807", 0, LLONG_MAX},
+        {"-9223372036854775808", 0, LLONG_MIN},
+        {"9223372036854775808", -1, 0},
+        {"-9223372036854775809", -1, 0},
+        {"99999999999999999999999", -1, 0},
+        {"1.0", -1, 0},
+        {"1e3", -1, 0},
+        {"-2E1", -1, 0},
+        {"\"5\"", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        seam_jdoc d;
+        parse_ok(&d, cases[i].text);
+        long long v = 12345;
+        int rc = seam_jint(&d, seam_jroot(&d), &v);
+        if (rc != cases[i].rc) fail_msg("%s: rc %d, want %d", cases[i].text, rc, cases[i].rc);
+        if (rc == 0 && v != cases[i].v) fail_msg("%s: %lld", cases[i].text, v);
+        seam_jdoc_free(&d);
+    }
 }
 
 static void test_strings(void **state)
@@ -347,6 +406,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_navigation),
         cmocka_unit_test(test_outgrows_inline_nodes),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_pick),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_rewrite_round_trip),
