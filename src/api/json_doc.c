@@ -192,7 +192,8 @@ void seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_
     for (seam_jv k = obj + 1, end = obj + obj->size; k < end; k += 1 + k[1].size) {
         const char *t = d->text + k->off + 1;
         for (size_t i = 0; i < n; i++) {
-            int same = !k->escaped ? k->len == lens[i] + 2 && memcmp(t, names[i], lens[i]) == 0
+            int same = !k->escaped ? k->len == lens[i] + 2 && t[0] == names[i][0] &&
+                                         memcmp(t, names[i], lens[i]) == 0
                                    : seam_jstr_eq_n(d, k, names[i], lens[i]);
             if (same) out[i] = k + 1;
         }
