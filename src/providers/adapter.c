@@ -30,7 +30,8 @@ struct seam_call {
  * call that reuses one allocates nothing, where a new one takes five
  * allocations (the call, three buffers, the translator's state). */
 #define CACHE_MAX_CALLS  64
-#define CACHE_MAX_BUFFER (64u * 1024) /* a buffer grown past this is not kept */
+#define CACHE_MAX_BUFFER (64u * 1024) /* a buffer grown past this is not kept: */
+/* what a worker's cache can hold is bounded at 64 x 3 x 64 KB = 12 MB */
 
 struct seam_call_cache {
     seam_call *idle;
@@ -126,7 +127,7 @@ void seam_adapter_out_free(seam_adapter_out *out)
 /* Ends a call's life: back to its worker's cache, or freed. */
 static void call_free(seam_call *c)
 {
-    if (c->state && c->ops->state_free) c->ops->state_free(c->state);
+    if (c->ops->state_size && c->ops->state_free) c->ops->state_free(c->state);
     seam_call_cache *cache = c->cache;
     if (!cache || cache->n == CACHE_MAX_CALLS) {
         call_destroy(c);
