@@ -574,6 +574,19 @@ static int val_storage_url(struct loader *ld, const yaml_node_t *key, const yaml
     return seam__config_val_string(ld, key, val, dst);
 }
 
+/* A file of CA certificates, readable now: a typo is found at load, not at
+ * the first call. */
+static int val_ca_file(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val, void *dst)
+{
+    const char *s;
+    if (seam__config_text(ld, val, &s)) return -1;
+    if (!*s || has_ctl(s)) return seam__config_fail(ld, val, "must be a file name");
+    FILE *f = fopen(s, "r");
+    if (!f) return seam__config_fail(ld, val, "cannot read %s: %s", s, strerror(errno));
+    fclose(f);
+    return seam__config_val_string(ld, key, val, dst);
+}
+
 static int val_base_url(struct loader *ld, const yaml_node_t *key, const yaml_node_t *val,
                         void *dst)
 {
@@ -732,6 +745,7 @@ static const struct key_spec openai_keys[] = {
     {"type", val_checked, 0},
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
+    {"ca_file", val_ca_file, offsetof(seam_provider_conf, ca_file)},
 };
 
 static const struct key_spec anthropic_keys[] = {
@@ -739,12 +753,14 @@ static const struct key_spec anthropic_keys[] = {
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
     {"api_version", seam__config_val_string, offsetof(seam_provider_conf, api_version)},
+    {"ca_file", val_ca_file, offsetof(seam_provider_conf, ca_file)},
 };
 
 static const struct key_spec gemini_keys[] = {
     {"type", val_checked, 0},
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
+    {"ca_file", val_ca_file, offsetof(seam_provider_conf, ca_file)},
 };
 
 static const struct key_spec azure_keys[] = {
@@ -752,11 +768,13 @@ static const struct key_spec azure_keys[] = {
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
     {"api_key", val_secret, offsetof(seam_provider_conf, api_key)},
     {"api_version", seam__config_val_string, offsetof(seam_provider_conf, api_version)},
+    {"ca_file", val_ca_file, offsetof(seam_provider_conf, ca_file)},
 };
 
 static const struct key_spec bedrock_keys[] = {
     {"type", val_checked, 0},
     {"base_url", val_base_url, offsetof(seam_provider_conf, base_url)},
+    {"ca_file", val_ca_file, offsetof(seam_provider_conf, ca_file)},
 };
 
 static const struct key_spec mock_keys[] = {
@@ -871,6 +889,13 @@ static int parse_provider(struct loader *ld, const yaml_node_t *k, const yaml_no
     if (p->health_check.path && !p->base_url)
         return seam__config_fail(
             ld, v, "health_check: a provider of type %s has no base_url to check", p->type);
+    if (p->ca_file && p->base_url && strncasecmp(p->base_url, "https://", 8) != 0) {
+        size_t old_path = seam__config_push_key(ld, "ca_file");
+        seam__config_fail(ld, seam__config_map_get(ld, v, "ca_file"),
+                          "applies to an https:// base_url only (this one is %s)", p->base_url);
+        path_pop(ld, old_path);
+        return -1;
+    }
     if (!p->region && !strcmp(p->type, "bedrock")) return bedrock_region(ld, p);
     return 0;
 }

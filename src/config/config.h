@@ -41,6 +41,8 @@ typedef struct seam_provider_conf {
     const char *api_key;     /* resolved secret, or NULL when none is configured */
     const char *api_version; /* anthropic: anthropic-version header (default 2023-06-01);
                               * azure-openai: api-version query (default 2024-10-21) */
+    const char *ca_file;     /* https: PEM CA certificates to verify the server with instead
+                              * of the system's store (an internal CA); NULL: the system's */
     /* Where the provider processes data, for residency rules: any name
      * ("eu", "eu-west-1", "on-prem-fra").  A key allowed region R may reach a
      * provider whose region is R or starts with "R-" ("eu" covers

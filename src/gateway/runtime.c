@@ -51,7 +51,7 @@ static int check_target(seam_runtime *rt, size_t i, char *err, size_t errlen)
                  rt->cfg->path, pc->line, pc->name);
         return -1;
     }
-    if (!(rt->check_targets[i] = seam_http_target_new(url, why, sizeof why))) {
+    if (!(rt->check_targets[i] = seam_provider_target_new(pc, url, why, sizeof why))) {
         snprintf(err, errlen, "%s:%d: providers.%s.health_check: %s", rt->cfg->path, pc->line,
                  pc->name, why);
         return -1;

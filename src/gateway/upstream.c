@@ -93,6 +93,9 @@ static const char *call_error_text(int err)
 {
     switch (err) {
     case SEAM_CALL_CONNECT: return "could not be reached";
+    case SEAM_CALL_TLS:
+        return "could not be reached over TLS: the handshake failed or its certificate was not "
+               "verified (a server with an internal CA needs the provider's ca_file)";
     case SEAM_CALL_TIMEOUT: return "did not accept a connection within timeouts.connect";
     case SEAM_CALL_PROTOCOL: return "sent a reply that is not valid HTTP";
     case SEAM_CALL_TOOBIG: return "sent a reply that is too large";
@@ -110,6 +113,7 @@ static void note_failure(gw_req *r)
     case GW_NO_FIRST_BYTE: note(r, "%s: no first byte", r->target); break;
     case GW_SILENT: note(r, "%s: stream stalled", r->target); break;
     case SEAM_CALL_CONNECT: note(r, "%s: connect failed", r->target); break;
+    case SEAM_CALL_TLS: note(r, "%s: TLS failed", r->target); break;
     case SEAM_CALL_TIMEOUT: note(r, "%s: connect timeout", r->target); break;
     case SEAM_CALL_RESET: note(r, "%s: reset", r->target); break;
     default: note(r, "%s: failed", r->target); break;
@@ -495,7 +499,8 @@ static unsigned failure_class(const gw_req *r)
     case SEAM_CALL_OK:
         if (r->up_status == 429) return SEAM_RETRY_429;
         return r->up_status >= 500 ? SEAM_RETRY_5XX : 0;
-    case SEAM_CALL_CONNECT: return SEAM_RETRY_CONNECT;
+    case SEAM_CALL_CONNECT:
+    case SEAM_CALL_TLS: return SEAM_RETRY_CONNECT;
     case SEAM_CALL_TIMEOUT:
     case GW_NO_FIRST_BYTE:
     case GW_SILENT: return SEAM_RETRY_TIMEOUT;

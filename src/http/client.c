@@ -81,6 +81,7 @@ seam_http_target *seam_http_target_derive(const seam_http_target *base, const ch
     t->url = malloc(n);
     if (!t->url) goto fail;
     snprintf(t->url, n, "%.*s%s", (int)olen, base->url, path_and_query);
+    t->ca_file = base->ca_file;
     if (base->native) {
         t->native = 1;
         t->addr = base->addr;
@@ -102,6 +103,11 @@ void seam_http_target_free(seam_http_target *t)
     free(t->origin);
     free(t->path);
     free(t);
+}
+
+void seam_http_target_set_ca_file(seam_http_target *t, const char *ca_file)
+{
+    t->ca_file = ca_file;
 }
 
 const char *seam_http_target_url(const seam_http_target *t)

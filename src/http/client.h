@@ -33,6 +33,7 @@ enum seam_http_call_err {
     SEAM_HTTP_EPROTO,
     SEAM_HTTP_ETOOBIG,
     SEAM_HTTP_ENOMEM,
+    SEAM_HTTP_ETLS, /* the TLS handshake failed, or the peer's certificate was not verified */
 };
 
 typedef struct seam_http_call_opts {
@@ -54,6 +55,11 @@ seam_http_target *seam_http_target_new(const char *url, char *err, size_t errlen
  * cheap enough to make per request. */
 seam_http_target *seam_http_target_derive(const seam_http_target *base, const char *path_and_query);
 void seam_http_target_free(seam_http_target *t);
+/* An https target's peer is verified against the CA certificates in the
+ * PEM file ca_file instead of the system's store (a self-hosted server with
+ * an internal CA).  Borrowed: ca_file must outlive t and the targets
+ * derived from it, which share it. */
+void seam_http_target_set_ca_file(seam_http_target *t, const char *ca_file);
 const char *seam_http_target_url(const seam_http_target *t);
 
 seam_http_client *seam_http_client_new(struct event_base *base);

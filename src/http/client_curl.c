@@ -181,9 +181,10 @@ static int map_error(CURLcode rc)
     case CURLE_OK: return SEAM_HTTP_OK;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_CONNECT: return SEAM_HTTP_ECONNECT;
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION: return SEAM_HTTP_ECONNECT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE: return SEAM_HTTP_ETLS;
     case CURLE_OPERATION_TIMEDOUT: return SEAM_HTTP_ETIMEOUT;
     case CURLE_OUT_OF_MEMORY: return SEAM_HTTP_ENOMEM;
     case CURLE_WEIRD_SERVER_REPLY:
@@ -290,6 +291,7 @@ seam_http_call *seam_curl_start(curl_client *c, const seam_http_target *t,
     curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
     curl_easy_setopt(e, CURLOPT_PRIVATE, call);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (t->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) goto fail;
     return &call->base;
 fail_hdrs:

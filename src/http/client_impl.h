@@ -13,8 +13,9 @@ struct seam_http_target {
     int native;                   /* plain HTTP through h1client.c */
     struct sockaddr_storage addr; /* native: resolved at load */
     socklen_t addrlen;
-    char *origin; /* native: "host:port", the pool key and Host header */
-    char *path;   /* native: path and query, e.g. "/v1/chat/completions" */
+    char *origin;        /* native: "host:port", the pool key and Host header */
+    char *path;          /* native: path and query, e.g. "/v1/chat/completions" */
+    const char *ca_file; /* https: the CAs its peer is verified against, or NULL: the system's */
 };
 
 /* Every call starts with this, so cancel can find its transport. */

@@ -1599,7 +1599,7 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
         url = NULL;
         goto nomem;
     }
-    ap->messages = seam_http_target_new(url, err, errlen);
+    ap->messages = seam_provider_target_new(conf, url, err, errlen);
     free(url);
     if (!ap->messages) goto fail;
     /* the header lines are the same for every request: built once */

@@ -120,7 +120,7 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     const char *host = strstr(conf->base_url, "://");
     const char *path = host ? strchr(host + 3, '/') : NULL;
     az->path_prefix = strdup(path ? path : "");
-    az->origin = seam_http_target_new(conf->base_url, err, errlen);
+    az->origin = seam_provider_target_new(conf, conf->base_url, err, errlen);
     if (!az->path_prefix || !az->origin) {
         if (!az->path_prefix) snprintf(err, errlen, "out of memory");
         destroy(&az->base);

@@ -1531,7 +1531,7 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
         goto fail;
     }
     if (split_url(bp, base, err, errlen) != 0) goto fail;
-    bp->origin = seam_http_target_new(base, err, errlen);
+    bp->origin = seam_provider_target_new(conf, base, err, errlen);
     if (!bp->origin) goto fail;
     *out = &bp->base;
     return 0;

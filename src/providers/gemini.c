@@ -130,7 +130,7 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     gp->base.vt = &seam_provider_gemini;
     gp->base.conf = conf;
     const char *url = conf->base_url ? conf->base_url : "https://generativelanguage.googleapis.com";
-    gp->origin = seam_http_target_new(url, err, errlen);
+    gp->origin = seam_provider_target_new(conf, url, err, errlen);
     if (!gp->origin) goto fail;
     gp->prefix = version_prefix(url);
     if (!gp->prefix) goto nomem;

@@ -17,7 +17,8 @@ _Static_assert((int)SEAM_CALL_CONNECT == (int)SEAM_HTTP_ECONNECT &&
                    (int)SEAM_CALL_RESET == (int)SEAM_HTTP_ERESET &&
                    (int)SEAM_CALL_PROTOCOL == (int)SEAM_HTTP_EPROTO &&
                    (int)SEAM_CALL_TOOBIG == (int)SEAM_HTTP_ETOOBIG &&
-                   (int)SEAM_CALL_NOMEM == (int)SEAM_HTTP_ENOMEM,
+                   (int)SEAM_CALL_NOMEM == (int)SEAM_HTTP_ENOMEM &&
+                   (int)SEAM_CALL_TLS == (int)SEAM_HTTP_ETLS,
                "the HTTP client's error codes are passed through as call errors");
 
 typedef struct openai_provider {
@@ -57,8 +58,8 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     char *url_chat = join(base, "/chat/completions");
     char *url_embeddings = join(base, "/embeddings");
     if (url_chat && url_embeddings) {
-        op->chat = seam_http_target_new(url_chat, err, errlen);
-        if (op->chat) op->embeddings = seam_http_target_new(url_embeddings, err, errlen);
+        op->chat = seam_provider_target_new(conf, url_chat, err, errlen);
+        if (op->chat) op->embeddings = seam_provider_target_new(conf, url_embeddings, err, errlen);
     }
     int built = url_chat && url_embeddings;
     free(url_chat);

@@ -26,12 +26,13 @@ typedef enum seam_op { SEAM_OP_CHAT, SEAM_OP_EMBEDDINGS } seam_op;
 /* How a call ended; anything but SEAM_CALL_OK is an upstream failure. */
 enum seam_call_err {
     SEAM_CALL_OK = 0,
-    SEAM_CALL_CONNECT,  /* could not connect (refused, DNS, TLS) */
+    SEAM_CALL_CONNECT,  /* could not connect (refused, DNS) */
     SEAM_CALL_TIMEOUT,  /* the connect timeout passed */
     SEAM_CALL_RESET,    /* the connection closed before the reply was complete */
     SEAM_CALL_PROTOCOL, /* the reply was not valid HTTP / not what the vendor documents */
     SEAM_CALL_TOOBIG,   /* the reply exceeded a size cap */
     SEAM_CALL_NOMEM,
+    SEAM_CALL_TLS, /* the TLS handshake failed or the server's certificate was not verified */
 };
 
 /* What a worker lends a call. */
@@ -96,5 +97,12 @@ extern const seam_provider_vt seam_provider_bedrock;
 
 /* The adapter for a type name, or NULL. */
 const seam_provider_vt *seam_provider_find(const char *type);
+
+/* A target for one of conf's URLs, with conf's TLS settings (ca_file):
+ * every provider makes its targets with this.  NULL with err when url is
+ * not one seam can call. */
+struct seam_http_target;
+struct seam_http_target *seam_provider_target_new(const seam_provider_conf *conf, const char *url,
+                                                  char *err, size_t errlen);
 
 #endif

@@ -28,7 +28,7 @@ static int setup(void **state)
     return chdir(tmpdir);
 }
 
-static const char *const scratch[] = {"seam.yaml", "key.txt", "empty.txt", "big.txt"};
+static const char *const scratch[] = {"seam.yaml", "key.txt", "empty.txt", "big.txt", "ca.pem"};
 
 static int teardown(void **state)
 {
@@ -542,6 +542,32 @@ static void test_file_secret(void **state)
     expect_err("providers:\n  up: { type: openai, api_key: \"file:\" }\n",
                "seam.yaml:2: providers.up.api_key: file: needs a path, e.g. "
                "file:/run/secrets/openai");
+}
+
+/* ca_file: a readable file, for an https base_url, on HTTP provider types. */
+static void test_ca_file(void **state)
+{
+    write_file("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    write_file("seam.yaml",
+               "providers:\n"
+               "  a: { type: anthropic, ca_file: ca.pem }\n"
+               "  b: { type: openai, base_url: \"https://10.0.0.5:8443/v1\", ca_file: ca.pem }\n");
+    char err[512] = "";
+    seam_config *cfg = NULL;
+    assert_int_equal(seam_config_load("seam.yaml", &cfg, err, sizeof err), 0);
+    assert_string_equal(cfg->providers[0].ca_file, "ca.pem");
+    assert_string_equal(cfg->providers[1].ca_file, "ca.pem");
+    seam_config_free(cfg);
+    expect_err(
+        "providers:\n  a: { type: openai, ca_file: no-such.pem }\n",
+        "seam.yaml:2: providers.a.ca_file: cannot read no-such.pem: No such file or directory");
+    expect_err(
+        "providers:\n  a: { type: openai, base_url: \"http://10.0.0.5/v1\", ca_file: ca.pem }\n",
+        "seam.yaml:2: providers.a.ca_file: applies to an https:// base_url only (this one "
+        "is http://10.0.0.5/v1)");
+    expect_err("providers:\n  a: { type: mock, ca_file: ca.pem }\n",
+               "seam.yaml:2: providers.a.ca_file: unknown key (expected one of: type, echo, "
+               "latency, chunk_delay, region, tier, max_inflight, breaker, health_check)");
 }
 
 static void test_bad_duration(void **state)
@@ -1399,6 +1425,7 @@ int main(void)
         cmocka_unit_test(test_env_secret_missing),
         cmocka_unit_test(test_no_secrets_flag),
         cmocka_unit_test(test_file_secret),
+        cmocka_unit_test(test_ca_file),
         cmocka_unit_test(test_bad_duration),
         cmocka_unit_test(test_bad_size),
         cmocka_unit_test(test_duplicate_key),
