@@ -39,8 +39,8 @@ enum seam_call_err {
 typedef struct seam_io {
     struct event_base *base;
     struct seam_http_client *http;
-    struct seam_call_cache
-        *call_cache; /* translated calls kept for reuse (adapter.h); may be NULL */
+    /* translated calls kept for reuse (adapter.h); may be NULL */
+    struct seam_call_cache *call_cache;
 } seam_io;
 
 /* The pointers stay valid until the call ends (on_done) or is cancelled:
