@@ -137,38 +137,6 @@ void seam__anthropic_buf_truncate(seam_buf *b, size_t len)
     }
 }
 
-/* The unescaped key body k[0..len) is name: strncmp stops at name's end, and
- * a valid unescaped body holds no NUL, so name[len] is in bounds. */
-static int raw_key_is(const char *k, size_t len, const char *name)
-{
-    return strncmp(name, k, len) == 0 && name[len] == '\0';
-}
-
-seam_jv seam__anthropic_pick(const seam_jdoc *d, seam_jv obj, const char *const names[], size_t n,
-                             seam_jv vals[])
-{
-    seam_jv k, v, unknown = NULL;
-    for (size_t i = 0; i < n; i++)
-        vals[i] = NULL;
-    seam_jobj_foreach(obj, k, v)
-    {
-        size_t i = 0;
-        if (!k->escaped) {
-            const char *body = d->text + k->off + 1;
-            while (i < n && (names[i][0] != body[0] || !raw_key_is(body, k->len - 2, names[i])))
-                i++;
-        } else {
-            while (i < n && !seam_jstr_eq(d, k, names[i]))
-                i++;
-        }
-        if (i < n)
-            vals[i] = v;
-        else if (!unknown)
-            unknown = k;
-    }
-    return unknown;
-}
-
 /* A number written without fraction or exponent. */
 static int is_integer(const seam_jdoc *d, seam_jv v)
 {
@@ -227,7 +195,7 @@ void seam__anthropic_read_usage(const seam_jdoc *d, seam_jv usage, seam__anthrop
     memset(u, 0, sizeof *u);
     if (!seam_jis(usage, SEAM_JOBJECT)) return;
     u->present = 1;
-    seam__anthropic_pick(d, usage, names, 3, f);
+    seam_jpick(d, usage, names, 3, f);
     long prompt = count_of(d, f[0]);
     u->output_tokens = count_of(d, f[1]);
     seam_jv cached = seam_jget(d, f[2], "cached_tokens");
@@ -804,7 +772,7 @@ static int conv_messages(xlate *x, seam_jv messages)
     seam_jarr_foreach(messages, i, m)
     {
         if (!seam_jis(m, SEAM_JOBJECT)) return fail(x, "messages[%zu]: must be an object", i);
-        seam__anthropic_pick(d, m, names, 2, f);
+        seam_jpick(d, m, names, 2, f);
         int user = seam_jstr_eq(d, f[0], "user");
         if (!user && !seam_jstr_eq(d, f[0], "assistant"))
             return fail(x, "messages[%zu].role: must be 'user' or 'assistant'", i);
@@ -869,7 +837,7 @@ static int conv_tool(xlate *x, size_t i, seam_jv t)
     seam_jw *w = &x->w;
     if (!seam_jis(t, SEAM_JOBJECT)) return fail(x, "tools[%zu]: must be an object", i);
     seam_jv f[NT];
-    seam_jv unknown = seam__anthropic_pick(d, t, names, NT, f);
+    seam_jv unknown = seam_jpick(d, t, names, NT, f);
     if (!seam_jnone(f[TYPE]) && !seam_jstr_eq(d, f[TYPE], "custom"))
         return fail(x,
                     "tools[%zu].type: '%s' is a server tool, which is not supported "
@@ -937,7 +905,7 @@ static int conv_tool_choice(xlate *x, seam_jv tc, int have_tools)
     if (seam_jnone(tc)) return 0;
     if (!seam_jis(tc, SEAM_JOBJECT)) return fail(x, "tool_choice: must be an object");
     seam_jv f[3];
-    seam__anthropic_pick(d, tc, names, 3, f);
+    seam_jpick(d, tc, names, 3, f);
     seam_jv type = f[0], name = f[1], dp = f[2];
     if (!seam_jis(type, SEAM_JSTRING)) return fail(x, "tool_choice.type: must be a string");
     if (!seam_jnone(dp) && !is_bool(dp))
@@ -1095,7 +1063,7 @@ static int translate(xlate *x, seam_jv root, int *streaming)
     seam_jw *w = &x->w;
     if (!seam_jis(root, SEAM_JOBJECT)) return fail(x, "request body must be a JSON object");
     seam_jv f[NFIELDS];
-    seam_jv unknown = seam__anthropic_pick(d, root, known_fields, NFIELDS, f);
+    seam_jv unknown = seam_jpick(d, root, known_fields, NFIELDS, f);
     if (unknown) return fail(x, "%s: not supported", text_of(x, unknown));
     if (!seam_jis(f[F_MODEL], SEAM_JSTRING) || f[F_MODEL]->len == 2)
         return fail(x, "model: must be a non-empty string");
@@ -1296,7 +1264,7 @@ static size_t write_tool_uses(seam_jw *w, const seam_jdoc *d, seam_jv calls, con
     {
         seam_jv fn = seam_jget(d, call, "function");
         if (!seam_jis(fn, SEAM_JOBJECT)) continue; /* not a function call: nothing to map it to */
-        seam__anthropic_pick(d, fn, names, 2, f);
+        seam_jpick(d, fn, names, 2, f);
         seam_jv id = str_member(d, call, "id");
         seam_jw_obj(w);
         JW_PAIR(w, "type", "tool_use");
@@ -1355,14 +1323,14 @@ static int reply(const seam_jdoc *d, const char *model, seam_jw *w, seam_buf *id
     static const char *const msg_names[] = {"content", "refusal", "tool_calls"};
     seam_jv root = seam_jroot(d), f[5], mf[3];
     if (!seam_jis(root, SEAM_JOBJECT)) return -1;
-    seam__anthropic_pick(d, root, top, 5, f);
+    seam_jpick(d, root, top, 5, f);
     if ((f[OBJECT] && !seam_jstr_eq(d, f[OBJECT], "chat.completion")) ||
         !seam_jis(f[CHOICES], SEAM_JARRAY) || !seam_jfirst(f[CHOICES]))
         return -1;
     seam_jv choice = choice_zero(d, f[CHOICES]);
     seam_jv message = seam_jget(d, choice, "message");
     if (!seam_jis(message, SEAM_JOBJECT)) return -1;
-    seam__anthropic_pick(d, message, msg_names, 3, mf);
+    seam_jpick(d, message, msg_names, 3, mf);
     seam_jv refusal = seam_jis(mf[1], SEAM_JSTRING) ? mf[1] : NULL;
 
     msg_id m;
@@ -1494,7 +1462,7 @@ static seam_jv openai_error_message(const seam_jdoc *d)
 {
     static const char *const names[] = {"error", "message", "detail"};
     seam_jv f[3];
-    seam__anthropic_pick(d, seam_jroot(d), names, 3, f);
+    seam_jpick(d, seam_jroot(d), names, 3, f);
     seam_jv m = f[0]; /* {"error":"text"} */
     if (!seam_jis(m, SEAM_JSTRING) || m->len == 2) {
         m = str_member(d, f[0], "message");                     /* OpenAI */

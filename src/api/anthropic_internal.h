@@ -21,12 +21,6 @@ typedef struct seam__anthropic_usage {
  * non-negative integers read as 0, counts past LONG_MAX as LONG_MAX). */
 void seam__anthropic_read_usage(const seam_jdoc *d, seam_jv usage, seam__anthropic_usage *u);
 
-/* One pass over obj's members: vals[i] is the member named names[i] (the
- * last one if repeated), or NULL. Returns the key of the first member whose
- * name is not in names, or NULL. */
-seam_jv seam__anthropic_pick(const seam_jdoc *d, seam_jv obj, const char *const names[], size_t n,
-                             seam_jv vals[]);
-
 /* v is an integer (no fraction or exponent): its value in *out, clamped to
  * LONG_MIN..LONG_MAX. 0, or -1 when v is anything else. */
 int seam__anthropic_long(const seam_jdoc *d, seam_jv v, long *out);

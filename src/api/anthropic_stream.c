@@ -144,7 +144,7 @@ static int emit_message_start(seam_anthropic_stream *s, const seam_jdoc *d, seam
 {
     static const char *const names[] = {"id", "model", "usage"};
     seam_jv f[3];
-    seam__anthropic_pick(d, chunk, names, 3, f);
+    seam_jpick(d, chunk, names, 3, f);
     seam__anthropic_usage u;
     seam__anthropic_read_usage(d, f[2], &u);
     size_t n = 0, mn = 0;
@@ -426,8 +426,8 @@ static int on_tool_call(seam_anthropic_stream *s, const seam_jdoc *d, seam_jv tc
     static const char *const fn_names[] = {"name", "arguments"};
     seam_jv f[3], fn[2];
     if (!seam_jis(tc, SEAM_JOBJECT)) return BAD;
-    seam__anthropic_pick(d, tc, names, 3, f);
-    seam__anthropic_pick(d, f[2], fn_names, 2, fn);
+    seam_jpick(d, tc, names, 3, f);
+    seam_jpick(d, f[2], fn_names, 2, fn);
     long index;
     if (seam__anthropic_long(d, f[0], &index)) index = (long)pos;
     s->saw_tool = 1;
@@ -468,7 +468,7 @@ static int on_choice(seam_anthropic_stream *s, const seam_jdoc *d, seam_jv delta
     seam_jv f[3];
     int rc = 0;
     if (seam_jis(delta, SEAM_JOBJECT)) {
-        seam__anthropic_pick(d, delta, names, 3, f);
+        seam_jpick(d, delta, names, 3, f);
         size_t n;
         const char *p = seam_jstr(d, f[0], &n);
         if (p) rc = on_text(s, p, n, out);
@@ -537,7 +537,7 @@ static int on_upstream_error(seam_anthropic_stream *s, const seam_jdoc *d, seam_
 {
     static const char *const names[] = {"code", "message"};
     seam_jv f[2];
-    seam__anthropic_pick(d, e, names, 2, f);
+    seam_jpick(d, e, names, 2, f);
     long code;
     int status = 500;
     if (seam__anthropic_long(d, f[0], &code) == 0 && code >= 400 && code <= 599) status = (int)code;
@@ -555,7 +555,7 @@ static int chunk(seam_anthropic_stream *s, const seam_jdoc *d, seam_buf *out)
     static const char *const choice_names[] = {"index", "delta", "finish_reason"};
     seam_jv root = seam_jroot(d), f[3], cf[3];
     if (!seam_jis(root, SEAM_JOBJECT)) return BAD;
-    seam__anthropic_pick(d, root, names, 3, f);
+    seam_jpick(d, root, names, 3, f);
     if (!seam_jnone(f[1]) && !f[0]) return on_upstream_error(s, d, f[1], out);
     int rc = s->started ? 0 : emit_message_start(s, d, root, out);
     size_t i;
@@ -563,7 +563,7 @@ static int chunk(seam_anthropic_stream *s, const seam_jdoc *d, seam_buf *out)
     seam_jarr_foreach(f[0], i, c)
     {
         if (rc) break;
-        seam__anthropic_pick(d, c, choice_names, 3, cf);
+        seam_jpick(d, c, choice_names, 3, cf);
         long index;
         if (seam__anthropic_long(d, cf[0], &index) == 0 ? index != 0 : i != 0) continue;
         rc = on_choice(s, d, cf[1], cf[2], out);

@@ -180,24 +180,36 @@ seam_jv seam_jget_n(const seam_jdoc *d, seam_jv obj, const char *key, size_t n)
     return found;
 }
 
-void seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_t n, seam_jv *out)
+/* The unescaped key body k[0..len) is name: strncmp stops at name's end, and
+ * a valid unescaped body holds no NUL, so name[len] is in bounds. */
+static int raw_key_is(const char *k, size_t len, const char *name)
 {
-    size_t lens[16];
-    if (n > 16) n = 16;
-    for (size_t i = 0; i < n; i++) {
+    return strncmp(name, k, len) == 0 && name[len] == '\0';
+}
+
+seam_jv seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_t n,
+                   seam_jv *out)
+{
+    seam_jv k, v, unknown = NULL;
+    for (size_t i = 0; i < n; i++)
         out[i] = NULL;
-        lens[i] = strlen(names[i]);
-    }
-    if (!seam_jis(obj, SEAM_JOBJECT)) return;
-    for (seam_jv k = obj + 1, end = obj + obj->size; k < end; k += 1 + k[1].size) {
-        const char *t = d->text + k->off + 1;
-        for (size_t i = 0; i < n; i++) {
-            int same = !k->escaped ? k->len == lens[i] + 2 && t[0] == names[i][0] &&
-                                         memcmp(t, names[i], lens[i]) == 0
-                                   : seam_jstr_eq_n(d, k, names[i], lens[i]);
-            if (same) out[i] = k + 1;
+    seam_jobj_foreach(obj, k, v)
+    {
+        size_t i = 0;
+        if (!k->escaped) {
+            const char *body = d->text + k->off + 1;
+            while (i < n && (names[i][0] != body[0] || !raw_key_is(body, k->len - 2, names[i])))
+                i++;
+        } else {
+            while (i < n && !seam_jstr_eq(d, k, names[i]))
+                i++;
         }
+        if (i < n)
+            out[i] = v;
+        else if (!unknown)
+            unknown = k;
     }
+    return unknown;
 }
 
 size_t seam_jcount(seam_jv c)

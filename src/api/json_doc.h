@@ -91,8 +91,11 @@ static inline seam_jv seam_jget(const seam_jdoc *d, seam_jv obj, const char *key
 }
 
 /* Several members of obj in one walk, for an object read whole: out[i] is
- * the member named names[i] (the last if repeated), or NULL.  n <= 16. */
-void seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_t n, seam_jv *out);
+ * the member named names[i] (the last if repeated), or NULL; names are
+ * distinct.  Returns the key of the first member whose name is not among
+ * them, or NULL — for a reader that refuses what it does not know. */
+seam_jv seam_jpick(const seam_jdoc *d, seam_jv obj, const char *const *names, size_t n,
+                   seam_jv *out);
 
 /* The first child of a container (an object's first key), or NULL. */
 static inline seam_jv seam_jfirst(seam_jv c)
