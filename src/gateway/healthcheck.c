@@ -11,6 +11,7 @@ typedef struct check {
     struct seam_checks *owner;
     const seam_provider_conf *pc;
     const seam_http_target *target;
+    const char *const *headers; /* the provider's credentials, or NULL */
     seam_provider_health *health;
     seam_http_call *call;
     struct event *timer; /* the next check, or the one in flight's timeout */
@@ -69,6 +70,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         return;
     }
     seam_http_call_opts o = {
+        .headers = c->headers,
         .connect_timeout_ms = c->pc->health_check.timeout_ms,
         .on_head = on_head,
         .on_data = on_data,
@@ -104,6 +106,8 @@ seam_checks *seam_checks_start(seam_worker *w, seam_runtime *rt)
         c->owner = cs;
         c->pc = &rt->cfg->providers[i];
         c->target = rt->check_targets[i];
+        const seam_provider *prov = rt->providers[i];
+        c->headers = prov->vt->check_headers ? prov->vt->check_headers(prov) : NULL;
         c->health = rt->prov_health[i];
         if (!(c->timer = evtimer_new(w->base, on_timer, c))) continue;
         cs->n++;

@@ -124,8 +124,9 @@
 typedef struct anthropic_provider {
     seam_provider base;
     seam_http_target *messages;
-    char *key_line;     /* "x-api-key: KEY", or NULL without a key */
-    char *version_line; /* "anthropic-version: VERSION" */
+    char *key_line;             /* "x-api-key: KEY", or NULL without a key */
+    char *version_line;         /* "anthropic-version: VERSION" */
+    const char *check_lines[4]; /* a health check's GET: credentials, version, Accept */
 } anthropic_provider;
 
 /* ---- per-call state ---- */
@@ -1612,6 +1613,10 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
         ap->key_line = NULL;
         goto nomem;
     }
+    int n = 0;
+    if (ap->key_line) ap->check_lines[n++] = ap->key_line;
+    ap->check_lines[n++] = ap->version_line;
+    ap->check_lines[n++] = "accept: application/json";
     *out = &ap->base;
     return 0;
 nomem:
@@ -1627,10 +1632,16 @@ static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req
     return seam_adapter_start(p, &seam_provider_anthropic_ops, io, req, cbs, ud);
 }
 
+static const char *const *check_headers(const seam_provider *p)
+{
+    return ((const anthropic_provider *)p)->check_lines;
+}
+
 const seam_provider_vt seam_provider_anthropic = {
     .type = "anthropic",
     .create = create,
     .start = start,
     .cancel = seam_adapter_cancel,
     .destroy = destroy,
+    .check_headers = check_headers,
 };

@@ -19,6 +19,8 @@ typedef struct azure_provider {
     seam_http_target *origin; /* base_url; per-request paths derive from it */
     char *path_prefix;        /* the path part of base_url, "" when none */
     const char *api_version;
+    char *key_line;             /* "api-key: KEY", or NULL without a key */
+    const char *check_lines[3]; /* a health check's GET: credentials, Accept */
 } azure_provider;
 
 /* Deployment names are letters, digits, '-', '_' and '.': anything else
@@ -49,11 +51,10 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     out->owned_target = seam_http_target_derive(az->origin, path);
     if (!out->owned_target) return -1;
     out->target = out->owned_target;
-    if (p->conf->api_key && seam_adapter_header(out, "api-key: %s", p->conf->api_key) != 0)
-        return -1;
-    if (seam_adapter_header(out, "Content-Type: application/json") != 0 ||
-        seam_adapter_header(out, "Accept: %s",
-                            req->stream ? "text/event-stream" : "application/json"))
+    if (az->key_line && seam_adapter_header_line(out, az->key_line) != 0) return -1;
+    if (seam_adapter_header_line(out, "Content-Type: application/json") != 0 ||
+        seam_adapter_header_line(out, req->stream ? "Accept: text/event-stream"
+                                                  : "Accept: application/json"))
         return -1;
     return seam_buf_append(&out->body, req->body, req->body_len) == 0 ? 0 : -1;
 }
@@ -99,6 +100,7 @@ static void destroy(seam_provider *p)
     if (!az) return;
     seam_http_target_free(az->origin);
     free(az->path_prefix);
+    free(az->key_line);
     free(az);
 }
 
@@ -121,11 +123,16 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     const char *path = host ? strchr(host + 3, '/') : NULL;
     az->path_prefix = strdup(path ? path : "");
     az->origin = seam_provider_target_new(conf, conf->base_url, err, errlen);
-    if (!az->path_prefix || !az->origin) {
-        if (!az->path_prefix) snprintf(err, errlen, "out of memory");
+    if (conf->api_key && asprintf(&az->key_line, "api-key: %s", conf->api_key) < 0)
+        az->key_line = NULL;
+    if (!az->path_prefix || !az->origin || (conf->api_key && !az->key_line)) {
+        if (az->origin) snprintf(err, errlen, "out of memory");
         destroy(&az->base);
         return -1;
     }
+    int n = 0;
+    if (az->key_line) az->check_lines[n++] = az->key_line;
+    az->check_lines[n++] = "Accept: application/json";
     *out = &az->base;
     return 0;
 }
@@ -136,10 +143,16 @@ static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req
     return seam_adapter_start(p, &seam_azure_ops, io, req, cbs, ud);
 }
 
+static const char *const *check_headers(const seam_provider *p)
+{
+    return ((const azure_provider *)p)->check_lines;
+}
+
 const seam_provider_vt seam_provider_azure = {
     .type = "azure-openai",
     .create = create,
     .start = start,
     .cancel = seam_adapter_cancel,
     .destroy = destroy,
+    .check_headers = check_headers,
 };

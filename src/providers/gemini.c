@@ -88,9 +88,10 @@
 
 typedef struct gemini_provider {
     seam_provider base;
-    seam_http_target *origin; /* base_url; each call derives its own path from it */
-    char *prefix;             /* path before "/models/...", e.g. "/v1beta" */
-    char *key;                /* api key, or NULL */
+    seam_http_target *origin;   /* base_url; each call derives its own path from it */
+    char *prefix;               /* path before "/models/...", e.g. "/v1beta" */
+    char *key_line;             /* "x-goog-api-key: KEY", or NULL without a key */
+    const char *check_lines[3]; /* a health check's GET: credentials, Accept */
 } gemini_provider;
 
 static void destroy(seam_provider *p)
@@ -99,7 +100,7 @@ static void destroy(seam_provider *p)
     if (!gp) return;
     seam_http_target_free(gp->origin);
     free(gp->prefix);
-    free(gp->key);
+    free(gp->key_line);
     free(gp);
 }
 
@@ -140,9 +141,14 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
             snprintf(err, errlen, "api_key: must not contain a line break");
             goto fail;
         }
-        gp->key = strdup(conf->api_key);
-        if (!gp->key) goto nomem;
+        if (asprintf(&gp->key_line, "x-goog-api-key: %s", conf->api_key) < 0) {
+            gp->key_line = NULL;
+            goto nomem;
+        }
     }
+    int n = 0;
+    if (gp->key_line) gp->check_lines[n++] = gp->key_line;
+    gp->check_lines[n++] = "Accept: application/json";
     *out = &gp->base;
     return 0;
 nomem:
@@ -2004,10 +2010,10 @@ static int build(const seam_provider *p, const seam_call_req *req, void *state,
     out->owned_target = seam_http_target_derive(gp->origin, path);
     if (!out->owned_target) goto done;
     out->target = out->owned_target;
-    if ((gp->key && seam_adapter_header(out, "x-goog-api-key: %s", gp->key)) ||
-        seam_adapter_header(out, "Content-Type: application/json") ||
-        seam_adapter_header(out, "Accept: %s",
-                            chat && req->stream ? "text/event-stream" : "application/json"))
+    if ((gp->key_line && seam_adapter_header_line(out, gp->key_line)) ||
+        seam_adapter_header_line(out, "Content-Type: application/json") ||
+        seam_adapter_header_line(out, chat && req->stream ? "Accept: text/event-stream"
+                                                          : "Accept: application/json"))
         goto done;
     if (chat && req->stream) {
         seam_sse_reader_init(&st->sse, GEMINI_MAX_EVENT);
@@ -2036,10 +2042,16 @@ static seam_call *start(seam_provider *p, const seam_io *io, const seam_call_req
     return seam_adapter_start(p, &seam_gemini_ops, io, req, cbs, ud);
 }
 
+static const char *const *check_headers(const seam_provider *p)
+{
+    return ((const gemini_provider *)p)->check_lines;
+}
+
 const seam_provider_vt seam_provider_gemini = {
     .type = "gemini",
     .create = create,
     .start = start,
     .cancel = seam_adapter_cancel,
     .destroy = destroy,
+    .check_headers = check_headers,
 };

@@ -28,6 +28,7 @@ typedef struct openai_provider {
     char *auth_header; /* "Authorization: Bearer ..." or NULL */
     const char *headers_json[4];
     const char *headers_sse[4];
+    const char *headers_check[3]; /* a health check's GET: credentials, Accept */
 } openai_provider;
 
 static char *join(const char *a, const char *b)
@@ -66,13 +67,15 @@ static int create(const seam_provider_conf *conf, seam_provider **out, char *err
     free(url_embeddings);
     if (!built) goto nomem;
     if (!op->chat || !op->embeddings) goto fail;
-    int i = 0, j = 0;
+    int i = 0, j = 0, k = 0;
     if (conf->api_key) {
         op->auth_header = join("Authorization: Bearer ", conf->api_key);
         if (!op->auth_header) goto nomem;
         op->headers_json[i++] = op->auth_header;
         op->headers_sse[j++] = op->auth_header;
+        op->headers_check[k++] = op->auth_header;
     }
+    op->headers_check[k++] = "Accept: application/json";
     op->headers_json[i++] = "Content-Type: application/json";
     op->headers_json[i++] = "Accept: application/json";
     op->headers_sse[j++] = "Content-Type: application/json";
@@ -109,10 +112,16 @@ static void cancel(seam_call *call)
     seam_http_call_cancel((seam_http_call *)call);
 }
 
+static const char *const *check_headers(const seam_provider *p)
+{
+    return ((const openai_provider *)p)->headers_check;
+}
+
 const seam_provider_vt seam_provider_openai = {
     .type = "openai",
     .create = create,
     .start = start,
     .cancel = cancel,
     .destroy = destroy,
+    .check_headers = check_headers,
 };

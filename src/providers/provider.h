@@ -80,6 +80,10 @@ typedef struct seam_provider_vt {
                         const seam_call_cbs *cbs, void *ud);
     void (*cancel)(seam_call *call);
     void (*destroy)(seam_provider *p);
+    /* Optional: the header lines ("Name: value", NULL-terminated) a health
+     * check of the provider sends — its credentials, so that a server that
+     * wants a key answers the check.  Absent or NULL: none. */
+    const char *const *(*check_headers)(const seam_provider *p);
 } seam_provider_vt;
 
 /* Every provider starts with this header. */

@@ -166,10 +166,7 @@ static void build_text(seam_provider *p, char *text, int stream, const char *mod
         for (int i = 0; i < out.nheaders; i++)
             snprintf(b->headers[b->nheaders++], sizeof b->headers[0], "%s", out.headers[i]);
     }
-    for (int i = 0; i < out.nheaders; i++)
-        free(out.headers[i]);
-    seam_http_target_free(out.owned_target);
-    seam_buf_free(&out.body);
+    seam_adapter_out_free(&out);
 }
 
 /* Runs build() on openai (not stolen) for model, keeping the state. */
