@@ -15,9 +15,10 @@
  * percent-encoded, and is encoded once more for the canonical request, so a
  * model id "a:b" sent as "/model/a%3Ab" is signed as "/model/a%253Ab"; and
  * "." / ".." segments and repeated slashes are removed first (unless
- * SEAM_SIGV4_NO_NORMALIZE).  S3's single-encoding rules and its
- * UNSIGNED-PAYLOAD are not implemented: seam calls no S3 API.  Both ways
- * sign the payload's SHA-256, as the suite's presigned vectors do.
+ * SEAM_SIGV4_NO_NORMALIZE).  Not implemented, as seam calls no S3 API:
+ * S3's single-encoding rules and its UNSIGNED-PAYLOAD.  Headers and query
+ * strings alike sign the payload's SHA-256, as the suite's presigned
+ * vectors do.
  *
  * Header values are canonicalized as AWS specifies: trimmed, every run of
  * whitespace (folded lines included) made one space; repeated names are
