@@ -113,6 +113,7 @@
 #include "api/anthropic_internal.h"
 #include "api/json_doc.h"
 #include "api/json_write.h"
+#include "api/openai_out.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -120,9 +121,7 @@
 #include <string.h>
 
 /* Literal pieces of output, each written with one append and no escaping
- * scan.  A string literal as a value: */
-#define JW_LIT(w, s) seam_jw_raw((w), "\"" s "\"", sizeof(s) + 1)
-/* A literal JSON value: */
+ * scan (a string literal as a value is seam_jw_lstr).  A literal JSON value: */
 #define JW_RAW(w, s) seam_jw_raw((w), s, sizeof(s) - 1)
 /* A member whose key and string value are literals: */
 #define JW_PAIR(w, k, v) seam_jw_raw((w), "\"" k "\":\"" v "\"", sizeof(k) + sizeof(v) + 3)
@@ -644,7 +643,7 @@ static int conv_user(xlate *x, size_t i, seam_jv content)
     } else if (p.text) { /* one text block: a plain string, as most servers expect */
         seam_jw_value(w, x->d, p.text);
     } else if (!p.n) {
-        JW_LIT(w, "");
+        seam_jw_lstr(w, "");
     } else {
         write_user_parts(x, content);
     }
@@ -666,29 +665,6 @@ static int check_tool_use(xlate *x, const where *at, seam_jv b)
         x->chars += 2; /* "{}" */
     count_str(x, name);
     return 0;
-}
-
-/* A validated tool_use block -> an OpenAI tool call. */
-static void write_tool_call(xlate *x, seam_jv b)
-{
-    const seam_jdoc *d = x->d;
-    seam_jw *w = &x->w;
-    seam_jv input = seam_jget(d, b, "input");
-    seam_jw_obj(w);
-    seam_jw_lkey(w, "id");
-    seam_jw_value(w, d, seam_jget(d, b, "id"));
-    JW_PAIR(w, "type", "function");
-    seam_jw_lkey(w, "function");
-    seam_jw_obj(w);
-    seam_jw_lkey(w, "name");
-    seam_jw_value(w, d, seam_jget(d, b, "name"));
-    seam_jw_lkey(w, "arguments");
-    if (seam_jis(input, SEAM_JOBJECT))
-        seam_jw_json_as_str(w, seam_jraw(d, input), input->len);
-    else
-        JW_LIT(w, "{}");
-    seam_jw_end(w);
-    seam_jw_end(w);
 }
 
 /* An assistant turn's blocks in order: validated and counted. */
@@ -746,14 +722,18 @@ static int conv_assistant(xlate *x, size_t i, seam_jv content)
     } else if (any_call) {
         seam_jw_null(w);
     } else {
-        JW_LIT(w, "");
+        seam_jw_lstr(w, "");
     }
     if (any_call) {
         seam_jw_lkey(w, "tool_calls");
         seam_jw_arr(w);
         seam_jarr_foreach(content, j, b)
         {
-            if (seam_jstr_eq(d, seam_jget(d, b, "type"), "tool_use")) write_tool_call(x, b);
+            if (seam_jstr_eq(d, seam_jget(d, b, "type"), "tool_use")) {
+                seam_jv input = seam_jget(d, b, "input"); /* validated: an object or absent */
+                seam_oai_tool_call(&x->w, d, seam_jget(d, b, "id"), seam_jget(d, b, "name"),
+                                   seam_jis(input, SEAM_JOBJECT) ? input : NULL);
+            }
         }
         seam_jw_end(w);
     }
@@ -915,9 +895,9 @@ static int conv_tool_choice(xlate *x, seam_jv tc, int have_tools)
         if (!have_tools) return 0;
         seam_jw_lkey(w, "tool_choice");
         if (none)
-            JW_LIT(w, "none");
+            seam_jw_lstr(w, "none");
         else
-            JW_LIT(w, "auto");
+            seam_jw_lstr(w, "auto");
     } else if (seam_jstr_eq(d, type, "any")) {
         if (!have_tools) return fail(x, "tool_choice: type 'any' needs tools");
         JW_PAIR(w, "tool_choice", "required");
@@ -1277,7 +1257,7 @@ static size_t write_tool_uses(seam_jw *w, const seam_jdoc *d, seam_jv calls, con
         if (seam_jis(f[0], SEAM_JSTRING))
             seam_jw_value(w, d, f[0]);
         else
-            JW_LIT(w, "");
+            seam_jw_lstr(w, "");
         seam_jw_lkey(w, "input");
         write_input(w, d, f[1], &scratch);
         seam_jw_end(w);
@@ -1356,7 +1336,7 @@ static int reply(const seam_jdoc *d, const char *model, seam_jw *w, seam_buf *id
     else if (seam_jis(f[MODEL], SEAM_JSTRING))
         seam_jw_value(w, d, f[MODEL]);
     else
-        JW_LIT(w, "");
+        seam_jw_lstr(w, "");
     seam_jw_lkey(w, "content");
     seam_jw_arr(w);
     write_text_block(w, d, mf[0]);
