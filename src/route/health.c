@@ -225,6 +225,37 @@ int seam_provider_is_down(const seam_provider_health *p)
     return LOAD(&p->down);
 }
 
+/* One series per provider: its HELP and TYPE, then a line for each. */
+static int provider_series(seam_buf *out, const seam_health *h, const char *name, const char *type,
+                           const char *help, long long (*value)(const seam_provider_health *))
+{
+    int rc = seam_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (size_t i = 0; i < h->nproviders && !rc; i++)
+        rc = seam_buf_printf(out, "%s{provider=\"%s\"} %lld\n", name, h->providers[i]->name,
+                             value(h->providers[i]));
+    return rc;
+}
+
+static long long inflight_of(const seam_provider_health *p)
+{
+    return LOAD(&p->inflight);
+}
+
+static long long full_of(const seam_provider_health *p)
+{
+    return (long long)LOAD(&p->full_total);
+}
+
+static long long up_of(const seam_provider_health *p)
+{
+    return !LOAD(&p->down);
+}
+
+static long long checks_failed_of(const seam_provider_health *p)
+{
+    return (long long)LOAD(&p->checks_failed_total);
+}
+
 int seam_health_render(seam_health *h, uint64_t now_us, seam_buf *out)
 {
     int rc = seam_buf_append_str(
@@ -250,35 +281,18 @@ int seam_health_render(seam_health *h, uint64_t now_us, seam_buf *out)
         rc = seam_buf_printf(out, "seam_target_latency_seconds{target=\"%s\"} %.6f\n",
                              h->targets[i]->name, LOAD(&h->targets[i]->ewma_us) / 1e6);
     if (!rc)
+        rc = provider_series(out, h, "seam_provider_inflight", "gauge",
+                             "Calls in flight per provider.", inflight_of);
+    if (!rc)
         rc =
-            seam_buf_append_str(out, "# HELP seam_provider_inflight Calls in flight per provider.\n"
-                                     "# TYPE seam_provider_inflight gauge\n");
-    for (size_t i = 0; i < h->nproviders && !rc; i++)
-        rc = seam_buf_printf(out, "seam_provider_inflight{provider=\"%s\"} %d\n",
-                             h->providers[i]->name, LOAD(&h->providers[i]->inflight));
+            provider_series(out, h, "seam_provider_full_total", "counter",
+                            "Calls turned away because the provider was at max_inflight.", full_of);
     if (!rc)
-        rc = seam_buf_append_str(out, "# HELP seam_provider_full_total Calls turned away because "
-                                      "the provider was at max_inflight.\n"
-                                      "# TYPE seam_provider_full_total counter\n");
-    for (size_t i = 0; i < h->nproviders && !rc; i++)
-        rc = seam_buf_printf(out, "seam_provider_full_total{provider=\"%s\"} %llu\n",
-                             h->providers[i]->name,
-                             (unsigned long long)LOAD(&h->providers[i]->full_total));
+        rc = provider_series(out, h, "seam_provider_up", "gauge",
+                             "0 while active health checks keep a provider out of routing.", up_of);
     if (!rc)
-        rc = seam_buf_append_str(out, "# HELP seam_provider_up 0 while active health checks keep "
-                                      "a provider out of routing.\n"
-                                      "# TYPE seam_provider_up gauge\n");
-    for (size_t i = 0; i < h->nproviders && !rc; i++)
-        rc = seam_buf_printf(out, "seam_provider_up{provider=\"%s\"} %d\n", h->providers[i]->name,
-                             !LOAD(&h->providers[i]->down));
-    if (!rc)
-        rc = seam_buf_append_str(out, "# HELP seam_health_checks_failed_total Active health checks "
-                                      "that failed.\n"
-                                      "# TYPE seam_health_checks_failed_total counter\n");
-    for (size_t i = 0; i < h->nproviders && !rc; i++)
-        rc = seam_buf_printf(out, "seam_health_checks_failed_total{provider=\"%s\"} %llu\n",
-                             h->providers[i]->name,
-                             (unsigned long long)LOAD(&h->providers[i]->checks_failed_total));
+        rc = provider_series(out, h, "seam_health_checks_failed_total", "counter",
+                             "Active health checks that failed.", checks_failed_of);
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
