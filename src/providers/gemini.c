@@ -167,20 +167,6 @@ static seam_jv member(const seam_jdoc *d, seam_jv obj, const char *key)
     return seam_jnone(v) ? NULL : v;
 }
 
-/* The string node v decodes to s[0..n). */
-static int jstr_is(const seam_jdoc *d, seam_jv v, const char *s, size_t n)
-{
-    size_t len;
-    const char *body = seam_jstr(d, v, &len);
-    if (!body || !v->escaped) return body && len == n && memcmp(body, s, n) == 0;
-    if (n >= len) return 0; /* an escape only shortens */
-    seam_buf dec;           /* escaped names are rare: decoding them may allocate */
-    seam_buf_init(&dec, len + 1);
-    int eq = seam_jstr_decode(d, v, &dec) == 0 && dec.len == n && memcmp(dec.data, s, n) == 0;
-    seam_buf_free(&dec);
-    return eq;
-}
-
 /* Two string nodes hold the same text (a key, an id, a function name). */
 static int jstr_same(const seam_jdoc *d, seam_jv a, seam_jv b)
 {
@@ -194,10 +180,11 @@ static int jstr_same(const seam_jdoc *d, seam_jv a, seam_jv b)
     }
     size_t len;
     const char *s = seam_jstr(d, a, &len);
-    if (!a->escaped) return jstr_is(d, b, s, len);
+    if (!a->escaped) return seam_jstr_eq_n(d, b, s, len);
     seam_buf dec;
     seam_buf_init(&dec, len + 1);
-    int eq = seam_jstr_decode(d, a, &dec) == 0 && jstr_is(d, b, dec.data ? dec.data : "", dec.len);
+    int eq = seam_jstr_decode(d, a, &dec) == 0 &&
+             seam_jstr_eq_n(d, b, dec.data ? dec.data : "", dec.len);
     seam_buf_free(&dec);
     return eq;
 }
@@ -214,17 +201,6 @@ static seam_jv first_member(const seam_jdoc *d, seam_jv obj, seam_jv k)
     for (seam_jv e = seam_jnext(obj, k + 1); e; e = seam_jnext(obj, e + 1))
         if (jstr_same(d, e, k)) v = e + 1;
     return v;
-}
-
-/* The last member of obj whose key decodes to s[0..n), or NULL. */
-static seam_jv get_n(const seam_jdoc *d, seam_jv obj, const char *s, size_t n)
-{
-    seam_jv k, v, found = NULL;
-    seam_jobj_foreach(obj, k, v)
-    {
-        if (jstr_is(d, k, s, n)) found = v;
-    }
-    return found;
 }
 
 /* A string's text: its bytes in the document when it holds no escape (the
@@ -474,7 +450,7 @@ static seam_jv resolve_ref(xl *x, seam_jv ref, const at *where)
             defs = seam_jget(d, x->defs, "definitions");
         }
         if (skip && !memchr(r.s + skip, '/', r.n - skip))
-            target = get_n(d, defs, r.s + skip, r.n - skip);
+            target = seam_jget_n(d, defs, r.s + skip, r.n - skip);
     }
     if (!seam_jis(target, SEAM_JOBJECT)) {
         refuse(x, where, "only local #/$defs/NAME references can be inlined");
