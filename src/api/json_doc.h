@@ -90,6 +90,14 @@ static inline seam_jv seam_jget(const seam_jdoc *d, seam_jv obj, const char *key
     return seam_jget_n(d, obj, key, strlen(key));
 }
 
+/* The member of obj named key, NULL when absent or null: the translators
+ * take a null field as not sent. */
+static inline seam_jv seam_jopt(const seam_jdoc *d, seam_jv obj, const char *key)
+{
+    seam_jv v = seam_jget(d, obj, key);
+    return seam_jnone(v) ? NULL : v;
+}
+
 /* Several members of obj in one walk, for an object read whole: out[i] is
  * the member named names[i] (the last if repeated), or NULL; names are
  * distinct.  Returns the key of the first member whose name is not among

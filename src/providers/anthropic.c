@@ -298,13 +298,6 @@ static int nomem(xl *x)
     return refuse(x, "the request", "out of memory");
 }
 
-/* Member k of obj, NULL when absent or null. */
-static seam_jv field(const xl *x, seam_jv obj, const char *k)
-{
-    seam_jv v = seam_jget(x->d, obj, k);
-    return seam_jnone(v) ? NULL : v;
-}
-
 /* The text of string v: its body itself when it holds no escape (most do
  * not: no copy), else decoded into x->scratch, which the next call reuses.
  * NULL when out of memory. */
@@ -606,14 +599,14 @@ static int tool_use(xl *x, size_t i, size_t j, seam_jv call)
 
 static int assistant(xl *x, size_t i, seam_jv m)
 {
-    if (field(x, m, "audio"))
+    if (seam_jopt(x->d, m, "audio"))
         return refuse_at(x, "Anthropic produces no audio", "messages[%zu].audio", i);
-    if (field(x, m, "function_call"))
+    if (seam_jopt(x->d, m, "function_call"))
         return refuse_at(x, "the deprecated functions API is not translated; use tool_calls",
                          "messages[%zu].function_call", i);
     int rc = text_parts(x, i, seam_jget(x->d, m, "content"), 1, assistant_text, NULL);
     if (rc) return rc;
-    seam_jv calls = field(x, m, "tool_calls");
+    seam_jv calls = seam_jopt(x->d, m, "tool_calls");
     if (!calls) return 0;
     if (!seam_jis(calls, SEAM_JARRAY))
         return refuse_at(x, "must be an array", "messages[%zu].tool_calls", i);

@@ -160,13 +160,6 @@ typedef struct bedrock_provider {
 
 /* ---- small helpers ---- */
 
-/* "null for an optional field is as if absent" */
-static seam_jv field(const seam_jdoc *d, seam_jv obj, const char *key)
-{
-    seam_jv v = seam_jget(d, obj, key);
-    return seam_jnone(v) ? NULL : v;
-}
-
 static int is_str(seam_jv v)
 {
     return seam_jis(v, SEAM_JSTRING);
@@ -449,7 +442,7 @@ static int tool_result(xlate *x, seam_jv m, long mi)
     seam_jw_lkey(x->w, "content");
     seam_jw_arr(x->w);
     size_t n = 0;
-    int rc = content_blocks(x, x->w, field(d, m, "content"), 0,
+    int rc = content_blocks(x, x->w, seam_jopt(d, m, "content"), 0,
                             (loc){"messages", mi, ".content", -1}, &n);
     if (rc) return rc;
     if (!n) { /* a result must say something */
@@ -472,7 +465,7 @@ static int system_blocks(xlate *x, seam_jv m, long mi)
         seam_jw_init(&x->sys, &x->sysbuf);
         seam_jw_arr(&x->sys);
     }
-    return content_blocks(x, &x->sys, field(x->d, m, "content"), 0,
+    return content_blocks(x, &x->sys, seam_jopt(x->d, m, "content"), 0,
                           (loc){"messages", mi, ".content", -1}, &x->nsys);
 }
 
@@ -491,15 +484,15 @@ static int translate_message(xlate *x, seam_jv m, long mi)
         at.member = ".role";
         return refuse(x, at, "role '%s' has no Bedrock equivalent", text_of(d, role, &x->tmp));
     }
-    if (!user && (field(d, m, "audio") || field(d, m, "function_call"))) {
-        at.member = field(d, m, "audio") ? ".audio" : ".function_call";
+    if (!user && (seam_jopt(d, m, "audio") || seam_jopt(d, m, "function_call"))) {
+        at.member = seam_jopt(d, m, "audio") ? ".audio" : ".function_call";
         return refuse(x, at, "no Bedrock equivalent");
     }
     begin_turn(x, user ? 'u' : 'a');
     size_t n = 0;
     at.member = ".content";
-    int rc = content_blocks(x, x->w, field(d, m, "content"), user, at, &n);
-    seam_jv calls = user ? NULL : field(d, m, "tool_calls");
+    int rc = content_blocks(x, x->w, seam_jopt(d, m, "content"), user, at, &n);
+    seam_jv calls = user ? NULL : seam_jopt(d, m, "tool_calls");
     if (!rc && calls) rc = tool_use_blocks(x, calls, mi);
     return rc;
 }
@@ -531,7 +524,7 @@ static int tool_spec(xlate *x, seam_jv t, long i)
     loc at = {"tools", i, NULL, -1};
     if (!seam_jstr_eq(d, seam_jget(d, t, "type"), "function") || !is_str(name))
         return refuse(x, at, "only function tools with a name have a Bedrock equivalent");
-    seam_jv desc = field(d, fn, "description"), params = field(d, fn, "parameters");
+    seam_jv desc = seam_jopt(d, fn, "description"), params = seam_jopt(d, fn, "parameters");
     seam_jw *w = x->w;
     seam_jw_obj(w);
     seam_jw_lkey(w, "toolSpec");
@@ -560,7 +553,7 @@ static int tool_spec(xlate *x, seam_jv t, long i)
 static int translate_tools(xlate *x, seam_jv root)
 {
     const seam_jdoc *d = x->d;
-    seam_jv tools = field(d, root, "tools"), choice = field(d, root, "tool_choice");
+    seam_jv tools = seam_jopt(d, root, "tools"), choice = seam_jopt(d, root, "tool_choice");
     if (tools && !seam_jis(tools, SEAM_JARRAY)) return refuse(x, AT("tools"), "expected an array");
     int have = seam_jcount(tools) > 0;
     if (seam_jstr_eq(d, choice, "none")) {

@@ -160,13 +160,6 @@ fail:
 
 /* ---- strings of the parsed request ---- */
 
-/* A member that is present and not null. */
-static seam_jv member(const seam_jdoc *d, seam_jv obj, const char *key)
-{
-    seam_jv v = seam_jget(d, obj, key);
-    return seam_jnone(v) ? NULL : v;
-}
-
 /* Two string nodes hold the same text (a key, an id, a function name). */
 static int jstr_same(const seam_jdoc *d, seam_jv a, seam_jv b)
 {
@@ -1124,7 +1117,7 @@ static int replay_call(xl *x, contents *c, seam_jv tc, const at *where)
     const seam_jdoc *d = x->d;
     seam_jv fn = seam_jget(d, tc, "function");
     seam_jv name = seam_jget(d, fn, "name");
-    seam_jv type = member(d, tc, "type");
+    seam_jv type = seam_jopt(d, tc, "type");
     if ((type && !seam_jstr_eq(d, type, "function")) || !seam_jis(name, SEAM_JSTRING))
         return refuse(x, where, "only function calls with a name can be replayed");
     seam_jv a = seam_jget(d, fn, "arguments");
@@ -1171,11 +1164,11 @@ static int replay_call(xl *x, contents *c, seam_jv tc, const at *where)
 static int assistant_message(xl *x, contents *c, seam_jv m, const at *msg)
 {
     const seam_jdoc *d = x->d;
-    if (member(d, m, "audio")) {
+    if (seam_jopt(d, m, "audio")) {
         at a = at_name(msg, ".audio");
         return refuse(x, &a, "audio replies cannot be replayed to Gemini");
     }
-    seam_jv content = member(d, m, "content");
+    seam_jv content = seam_jopt(d, m, "content");
     if (content) {
         at a = at_name(msg, ".content");
         if (check_text(x, content, &a)) return -1;
@@ -1186,10 +1179,10 @@ static int assistant_message(xl *x, contents *c, seam_jv m, const at *msg)
             seam_jw_end(x->w);
         }
     }
-    seam_jv refusal = member(d, m, "refusal");
+    seam_jv refusal = seam_jopt(d, m, "refusal");
     if (seam_jis(refusal, SEAM_JSTRING) && refusal->len > 2 && !content)
         text_part(x, c, "model", refusal);
-    seam_jv calls = member(d, m, "tool_calls");
+    seam_jv calls = seam_jopt(d, m, "tool_calls");
     at ca = at_name(msg, ".tool_calls");
     if (calls && !seam_jis(calls, SEAM_JARRAY)) return refuse(x, &ca, "must be an array");
     size_t j;
@@ -1320,7 +1313,7 @@ static int put_contents(xl *x, seam_jv messages, int *nsystem)
         at mi = at_index(&msgs, i);
         at mc = at_name(&mi, ".content");
         seam_jv role = seam_jget(d, m, "role");
-        seam_jv content = member(d, m, "content");
+        seam_jv content = seam_jopt(d, m, "content");
         int rc;
         if (is_system(d, role)) {
             rc = check_text(x, content, &mc);
@@ -1360,7 +1353,7 @@ static void put_system(xl *x, seam_jv messages)
     seam_jarr_foreach(messages, i, m)
     {
         if (!is_system(d, seam_jget(d, m, "role"))) continue;
-        seam_jv content = member(d, m, "content");
+        seam_jv content = seam_jopt(d, m, "content");
         if (!text_length(d, content)) continue;
         seam_jw_obj(w);
         seam_jw_lkey(w, "text");
@@ -1508,12 +1501,12 @@ static int put_declaration(xl *x, seam_jv t, size_t i, const picked *only, int *
     seam_jw_obj(w);
     seam_jw_lkey(w, "name");
     seam_jw_value(w, d, name);
-    seam_jv desc = member(d, fn, "description");
+    seam_jv desc = seam_jopt(d, fn, "description");
     if (seam_jis(desc, SEAM_JSTRING)) {
         seam_jw_lkey(w, "description");
         seam_jw_value(w, d, desc);
     }
-    seam_jv params = member(d, fn, "parameters");
+    seam_jv params = seam_jopt(d, fn, "parameters");
     if (params) {
         at a = at_name(&ti, ".function.parameters");
         if (put_parameters(x, params, &a)) return -1;
@@ -1526,9 +1519,9 @@ static int put_tools(xl *x, seam_jv root)
 {
     const seam_jdoc *d = x->d;
     seam_jw *w = x->w;
-    seam_jv tools = member(d, root, "tools");
-    seam_jv choice = member(d, root, "tool_choice");
-    seam_jv ptc = member(d, root, "parallel_tool_calls");
+    seam_jv tools = seam_jopt(d, root, "tools");
+    seam_jv choice = seam_jopt(d, root, "tool_choice");
+    seam_jv ptc = seam_jopt(d, root, "parallel_tool_calls");
     at pa = at_name(NULL, "parallel_tool_calls");
     at ta = at_name(NULL, "tools");
     at ca = at_name(NULL, "tool_choice");
@@ -1607,7 +1600,7 @@ static int number_field(gconf *g, seam_jv root, const char *key, const char *gke
                         int skip_zero)
 {
     const seam_jdoc *d = g->x->d;
-    seam_jv v = member(d, root, key);
+    seam_jv v = seam_jopt(d, root, key);
     if (!v) return 0;
     long long iv;
     double dv;
@@ -1623,7 +1616,7 @@ static int number_field(gconf *g, seam_jv root, const char *key, const char *gke
 static int stop_field(gconf *g, seam_jv root)
 {
     const seam_jdoc *d = g->x->d;
-    seam_jv stop = member(d, root, "stop");
+    seam_jv stop = seam_jopt(d, root, "stop");
     at a = at_name(NULL, "stop");
     if (seam_jis(stop, SEAM_JSTRING)) {
         gc_key(g, "stopSequences");
@@ -1649,7 +1642,7 @@ static int stop_field(gconf *g, seam_jv root)
 
 static int n_field(gconf *g, seam_jv root)
 {
-    seam_jv n = member(g->x->d, root, "n");
+    seam_jv n = seam_jopt(g->x->d, root, "n");
     long long v;
     at a = at_name(NULL, "n");
     if (!n) return 0;
@@ -1667,7 +1660,7 @@ static int n_field(gconf *g, seam_jv root)
 static int response_format(gconf *g, seam_jv root)
 {
     const seam_jdoc *d = g->x->d;
-    seam_jv rf = member(d, root, "response_format");
+    seam_jv rf = seam_jopt(d, root, "response_format");
     if (!rf) return 0;
     seam_jv type = seam_jget(d, rf, "type");
     if (seam_jstr_eq(d, type, "json_object")) {
@@ -1697,7 +1690,7 @@ static int reasoning_effort(gconf *g, seam_jv root)
         int budget;
     } budgets[] = {
         {"none", 0}, {"minimal", 1024}, {"low", 1024}, {"medium", 8192}, {"high", 24576}};
-    seam_jv effort = member(g->x->d, root, "reasoning_effort");
+    seam_jv effort = seam_jopt(g->x->d, root, "reasoning_effort");
     if (!effort) return 0;
     int budget = -1;
     for (size_t i = 0; i < sizeof budgets / sizeof budgets[0]; i++)
@@ -1716,7 +1709,7 @@ static int put_generation_config(xl *x, seam_jv root)
 {
     gconf g = {x, 0};
     const char *mt =
-        member(x->d, root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        seam_jopt(x->d, root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
     if (number_field(&g, root, "temperature", "temperature", 0, 0) ||
         number_field(&g, root, "top_p", "topP", 0, 0) ||
         number_field(&g, root, mt, "maxOutputTokens", 1, 0) || stop_field(&g, root) ||
@@ -1856,12 +1849,12 @@ static int build_embeddings(xl *x, seam_jv root, gemini_state *st, const char *r
     if (!n) return refuse(x, &ia, "must be a string or a non-empty array of strings");
     if (n > MAX_EMBED_INPUTS)
         return refuse(x, &ia, "Gemini embeds at most %d inputs per request", MAX_EMBED_INPUTS);
-    seam_jv dims = member(d, root, "dimensions");
+    seam_jv dims = seam_jopt(d, root, "dimensions");
     long long dv;
     at da = at_name(NULL, "dimensions");
     if (dims && (seam_jint(d, dims, &dv) || dv < 1))
         return refuse(x, &da, "must be a positive integer");
-    seam_jv fmt = member(d, root, "encoding_format");
+    seam_jv fmt = seam_jopt(d, root, "encoding_format");
     at fa = at_name(NULL, "encoding_format");
     if (fmt && !seam_jstr_eq(d, fmt, "float") && !seam_jstr_eq(d, fmt, "base64"))
         return refuse(x, &fa, "must be float or base64");
