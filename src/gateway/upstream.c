@@ -127,18 +127,17 @@ static void note_failure(gw_req *r)
 int gw_may_reach(const gw_req *r, const seam_provider_conf *pc, char *why, size_t n)
 {
     const seam_principal *p = r->who;
-    const char *rule = NULL, *whose = NULL;
+    const char *rule = NULL, *who = NULL;
     if (!(r->tiers_required & (unsigned)pc->tier)) {
         rule = "tier";
-        whose = "this request";
+        who = "this request";
     } else if (p && (rule = seam_residency_check(pc, p->regions, p->tiers))) {
-        whose = "key";
+        who = "the key";
     } else if (r->tenant &&
                (rule = seam_residency_check(pc, r->tenant->regions, r->tenant->tiers))) {
-        whose = "tenant";
+        who = "the tenant";
     }
     if (!rule) return 1;
-    const char *who = whose[0] == 'k' ? "the key" : whose[0] == 't' ? "the tenant" : whose;
     if (strcmp(rule, "tier") == 0)
         snprintf(why, n, "%s may not send data to the %s tier (provider '%s')", who,
                  pc->tier == SEAM_TIER_PRIVATE ? "private" : "vendor", pc->name);
